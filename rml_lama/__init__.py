@@ -1,0 +1,14 @@
+"""RML-LAMA: a rephrased, multilingual LAMA benchmark, and a toolkit that localizes the neurons holding facts."""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+
+def load(lang: str, split=None):
+    """Load one language config (or "all") of the release shipped inside the package, as a `datasets` object.
+
+    `split=None` gives a DatasetDict with "validation" and "test"; a split name gives that Dataset.
+    """
+    from .release import load as _load
+
+    return _load(lang, split=split)

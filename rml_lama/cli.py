@@ -1,0 +1,168 @@
+"""The `rml-lama` command: build, validate, publish and evaluate RML-LAMA.
+
+Each sub-command's arguments are declared here; its work lives in the concept
+module named in COMMANDS (imported only when that command runs, so `rml-lama build` never imports torch)."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Callable, Optional, Sequence
+
+from .errors import RmlLamaError
+
+DEFAULT_RELEASE_DIR = "rml-lama"
+
+
+def _add_build(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default=DEFAULT_RELEASE_DIR, help="release folder to write (default: %(default)s)")
+    p.add_argument("--sources", default=None, help="sources folder (default: the copy shipped in the package)")
+    p.add_argument("--no-extended", action="store_true", help="build the 7 core languages only")
+
+
+def _add_publish(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--repo-id", required=True, help="Hub dataset repo, namespaced: ORG/rml-lama")
+    p.add_argument("--folder", default=DEFAULT_RELEASE_DIR, help="release folder (default: %(default)s)")
+    p.add_argument("--dry-run", action="store_true", help="list what would be uploaded; upload nothing")
+    p.add_argument("--private", action="store_true", help="create the repo private")
+    p.add_argument("--revision", default=None, help="branch to upload to")
+    p.add_argument("--token", default=None, help="Hub token (default: the logged-in one)")
+
+
+def _add_validate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("release", nargs="?", default=DEFAULT_RELEASE_DIR, help="release folder")
+    p.add_argument("--report-dir", default=None, help="where to write the reports (default: the release)")
+    p.add_argument("--tokenizer", default=None, help="tokenizer id or path for answer token lengths")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _add_validate_language(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lang", required=True, help="code of the proposed language")
+    p.add_argument("--templates", required=True, help="folder of P*.jsonl templates ({'pattern': ...})")
+    p.add_argument("--facts", required=True, help="folder of P*.jsonl facts (mLAMA format)")
+    p.add_argument("--release", default=DEFAULT_RELEASE_DIR, help="release to check against")
+    p.add_argument("--report-dir", default=None)
+    p.add_argument("--add-to", default=None, help="write a copy of the release with the new config here")
+    p.add_argument("--tokenizer", default=None)
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _add_evaluate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None, help="model path or Hub id (default: the shipped default model)")
+    p.add_argument("--release", default=None, help="release folder (default: the release shipped in the package)")
+    p.add_argument("--localizers", default="matrice,amig,kn,random", help="comma-separated registry names")
+    p.add_argument("--langs", default="en,fr,fi,hu,ja,ko,zh", help="languages to localize in")
+    p.add_argument("--holdout-langs", default="", help="languages scored but never used to localize")
+    p.add_argument("--facts", type=int, default=200, help="number of facts (seeded sample)")
+    p.add_argument("--facts-per-relation", type=int, default=None)
+    p.add_argument("--max-rephrasings", type=int, default=None, help="per fact and language")
+    p.add_argument("--split", default="test", choices=["validation", "test"])
+    p.add_argument("--out", required=True, help="results folder (resumed if it holds a run of the same options)")
+    p.add_argument("--steps", type=int, default=20, help="integrated-gradients steps")
+    p.add_argument("--internal-batch-size", type=int, default=64, help="rows per forward pass")
+    p.add_argument("--layers", default=None, help="layer subset, e.g. 0-5 or 2,4,6")
+    p.add_argument("--planted", default=None, help="truth.json of a planted model (scores recall/precision)")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _add_report(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", help="results folder of `rml-lama evaluate` (finished or partial)")
+
+
+def _add_train_model(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default="models/rml-lama-mini", help="checkpoint folder")
+    p.add_argument("--release", default=None, help="release folder (default: the shipped release)")
+    p.add_argument("--facts", type=int, default=300, help="parallel facts to train on")
+    p.add_argument("--epochs", type=float, default=None)
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a shared 2-core box)")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _add_plant(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=None, help="model to plant into (default: the shipped default model)")
+    p.add_argument("--release", default=None)
+    p.add_argument("--facts", type=int, default=10, help="facts to plant")
+    p.add_argument("--out", required=True, help="folder for the planted model and truth.json")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _add_pipeline(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default="runs/default", help="folder for the release, reports and results")
+    p.add_argument("--facts", type=int, default=40, help="facts to evaluate")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _add_list(p: argparse.ArgumentParser) -> None:
+    p.add_argument("what", choices=sorted(LISTABLE), help="registry to list")
+
+
+# name -> (help, add-arguments, "module:function" that runs it and returns an exit code)
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], str]] = {
+    "build": ("generate the benchmark into a hub-ready folder", _add_build, "rml_lama.release:cmd_build"),
+    "validate": ("check a release; exit 1 if any error-level check fails", _add_validate,
+                 "rml_lama.checks.runner:cmd_validate"),
+    "validate-language": ("check a proposed new language against a release", _add_validate_language,
+                          "rml_lama.checks.runner:cmd_validate_language"),
+    "publish": ("upload a release folder to the Hugging Face Hub", _add_publish, "rml_lama.hub:cmd_publish"),
+    "evaluate": ("localize knowledge neurons and score the localizers", _add_evaluate,
+                 "rml_lama.evaluate:cmd_evaluate"),
+    "report": ("tables and plots from an evaluation run", _add_report, "rml_lama.report:cmd_report"),
+    "train-model": ("train the small default multilingual masked LM", _add_train_model,
+                    "rml_lama.train:cmd_train_model"),
+    "plant": ("write facts into chosen neurons: a model with a known ground truth", _add_plant,
+              "rml_lama.plant:cmd_plant"),
+    "pipeline": ("the main job: build, validate, evaluate the default model, report", _add_pipeline,
+                 "rml_lama.pipeline:cmd_pipeline"),
+    "list": ("list a registry (localizers, checks, adapters, languages, relations)", _add_list,
+             "rml_lama.cli:cmd_list"),
+}
+
+LISTABLE = {
+    "languages": "rml_lama.schema:LANGUAGES",
+    "relations": "rml_lama.schema:RELATIONS",
+    "checks": "rml_lama.checks:CHECKS",
+    "adapters": "rml_lama.models:ADAPTERS",
+    "localizers": "rml_lama.localizers:LOCALIZERS",
+}
+
+
+def _resolve(target: str):
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    registry = _resolve(LISTABLE[args.what])
+    width = max(len(str(key)) for key in registry)
+    for key, entry in registry.items():
+        doc = getattr(entry, "description", None) or getattr(entry, "label", None) or getattr(entry, "name", "")
+        if not doc and getattr(entry, "__doc__", None):
+            doc = entry.__doc__.strip().splitlines()[0]
+        print(f"{str(key):<{width}}  {doc}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rml-lama", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (help_text, add_arguments, _) in COMMANDS.items():
+        add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(_resolve(COMMANDS[args.command][2])(args) or 0)
+    except RmlLamaError as error:
+        print(f"rml-lama {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"rml-lama {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
