@@ -1,0 +1,228 @@
+"""The dataset card (the release's README.md): YAML configs for `datasets` and the Hub, and a body whose
+statistics are computed from the release's rows."""
+from __future__ import annotations
+
+import pandas as pd
+from huggingface_hub import DatasetCardData
+
+from .schema import (
+    ALL_CONFIG,
+    ARROW_TYPES,
+    FIELD_DESCRIPTIONS,
+    FIELDS,
+    LANGUAGES,
+    RELATIONS,
+    SPLITS,
+    TEMPLATE_SOURCES,
+    F,
+)
+
+CITATION = """\
+@article{cao2024onemind,
+  title   = {One Mind, Many Tongues: A Deep Dive into Language-Agnostic Knowledge Neurons in Large Language Models},
+  author  = {Cao, Pengfei and Chen, Yuheng and Jin, Zhuoran and Chen, Yubo and Liu, Kang and Zhao, Jun},
+  journal = {arXiv preprint arXiv:2411.17401},
+  year    = {2024}
+}"""
+
+SOURCES_TEXT = """\
+| source | what RML-LAMA takes from it | licence |
+|---|---|---|
+| mLAMA 1.1 (Kassner, Dufter & Schütze, EACL 2021), T-REx part of LAMA (Petroni et al., 2019) | facts (Wikidata ids and labels per language), one template per relation | CC BY-NC 4.0 |
+| mParaRel (Fierro & Søgaard, Findings of ACL 2022) | paraphrase templates per language; Simplified-Chinese labels | no licence stated; derived from ParaRel (MIT) and mLAMA (CC BY-NC 4.0), used under CC BY-NC 4.0 |
+| ParaRel (Elazar et al., TACL 2021) | English paraphrase patterns and their metadata | MIT |
+| Query-localization templates (Chen et al., 2024, arXiv 2405.14117) | paraphrase templates aligned across en fr fi hu ja ko | CC BY 4.0 |
+| curated templates (this project) | object-final templates where the sources have none | CC BY-NC 4.0 |"""
+
+
+def _data_files(langs: list[str], split: str) -> list[str]:
+    return [f"data/{lang}/{split}-*.parquet" for lang in langs]
+
+
+def _arrow_bytes(rows: pd.DataFrame) -> int:
+    """Size of the rows as an Arrow table, the figure `datasets` records as a split's num_bytes."""
+    import pyarrow as pa
+
+    return int(pa.Table.from_pydict({name: rows[name].tolist() for name in FIELDS}).nbytes)
+
+
+def card_data(frame: pd.DataFrame, stats: dict) -> DatasetCardData:
+    langs = stats["languages"]
+    features = [{"name": name, "dtype": ARROW_TYPES[name]} for name in FIELDS]
+    configs, infos = [], []
+    for config in langs + [ALL_CONFIG]:
+        members = langs if config == ALL_CONFIG else [config]
+        subset = frame[frame[F.LANG].isin(members)]
+        sizes = {split: subset[subset["split"] == split] for split in SPLITS}
+        present = [split for split in SPLITS if len(sizes[split])]
+        configs.append({
+            "config_name": config,
+            "data_files": [
+                {"split": split, "path": _data_files([m for m in members if (sizes[split][F.LANG] == m).any()], split)}
+                for split in present
+            ],
+        })
+        infos.append({
+            "config_name": config,
+            "features": features,
+            "splits": [
+                {"name": split, "num_bytes": _arrow_bytes(sizes[split]), "num_examples": len(sizes[split])}
+                for split in present
+            ],
+        })
+    return DatasetCardData(
+        language=[lang for lang in langs],
+        license="cc-by-nc-4.0",
+        pretty_name="RML-LAMA",
+        multilinguality="multilingual",
+        task_categories=["fill-mask", "text-generation"],
+        size_categories=["100K<n<1M"] if stats["queries_total"] >= 100_000 else ["10K<n<100K"],
+        source_datasets=["extended|m_lama"],
+        configs=configs,
+        dataset_info=infos,
+    )
+
+
+def _language_table(stats: dict) -> str:
+    lines = ["| config | language | family | script | core | facts | share of core facts | queries | "
+             "rephrasings per fact (min / mean) | templates | facts with an object-final query |",
+             "|" + "---|" * 11]
+    for lang in stats["languages"]:
+        info = LANGUAGES.get(lang)
+        name, family, script = (info.name, info.family, info.script) if info else (lang, "?", "?")
+        lines.append(
+            f"| `{lang}` | {name} | {family} | {script} | {'yes' if info and info.core else 'no'} | "
+            f"{stats['facts'][lang]:,} | {stats['coverage_of_core_facts'][lang]:.1%} | {stats['queries'][lang]:,} | "
+            f"{stats['rephrasings_min'][lang]} / {stats['rephrasings_mean'][lang]:.2f} | {stats['templates'][lang]} | "
+            f"{stats['object_final_fact_coverage'][lang]:.1%} |"
+        )
+    return "\n".join(lines)
+
+
+def _relation_table(frame: pd.DataFrame, stats: dict) -> str:
+    core = stats["core_languages"]
+    core_rows = frame[frame[F.LANG].isin(core)]
+    facts = core_rows.groupby(F.RELATION)[F.FACT_ID].nunique()
+    queries = core_rows.groupby([F.RELATION, F.LANG]).size()
+    lines = ["| relation | label | facts | " + " | ".join(f"queries {lang}" for lang in core) + " |",
+             "|" + "---|" * (3 + len(core))]
+    for pid in stats["relations"]:
+        label = RELATIONS[pid].label if pid in RELATIONS else "?"
+        counts = " | ".join(f"{int(queries.get((pid, lang), 0)):,}" for lang in core)
+        lines.append(f"| {pid} | {label} | {int(facts.get(pid, 0)):,} | {counts} |")
+    return "\n".join(lines)
+
+
+def _source_table(stats: dict) -> str:
+    lines = ["| config | " + " | ".join(TEMPLATE_SOURCES) + " |", "|" + "---|" * (1 + len(TEMPLATE_SOURCES))]
+    for lang in stats["languages"]:
+        counts = stats["sources"].get(lang, {})
+        lines.append(f"| `{lang}` | " + " | ".join(f"{counts.get(s, 0):,}" for s in TEMPLATE_SOURCES) + " |")
+    return "\n".join(lines)
+
+
+def _flatten_counts(report: dict, prefix: str = "", depth: int = 0) -> list[tuple[str, int]]:
+    rows: list[tuple[str, int]] = []
+    for key in sorted(report):
+        value, name = report[key], f"{prefix}{key}"
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int):
+            rows.append((name, value))
+        elif isinstance(value, dict) and depth < 2:
+            rows.extend(_flatten_counts(value, f"{name} / ", depth + 1))
+    return rows
+
+
+def _report_section(report: dict) -> str:
+    rejected = report.get("rejected") or report.get("rejections")
+    rows = _flatten_counts(rejected if isinstance(rejected, dict) else {})
+    if not rows:
+        return "See `build_report.json` for the build's counts."
+    lines = ["| what was rejected, and why | count |", "|---|---|"]
+    lines += [f"| {name} | {count:,} |" for name, count in rows]
+    return "\n".join(lines) + "\n\nThe full counts are in `build_report.json`."
+
+
+def render_card(frame: pd.DataFrame, stats: dict, report: dict) -> str:
+    fields = "\n".join(f"| `{name}` | {ARROW_TYPES[name]} | {FIELD_DESCRIPTIONS[name]} |" for name in FIELDS)
+    core = ", ".join(f"`{lang}`" for lang in stats["core_languages"])
+    splits = stats["splits"]
+    body = f"""
+# RML-LAMA: Rephrased Multilingual LAMA
+
+Cloze-style queries for LAMA / mLAMA facts, with **several rephrasings per fact**, **parallel across
+languages**: every core fact exists in every core language ({core}). Built to find where multilingual
+language models store facts (knowledge neurons, and the language-agnostic ones among them), after
+Cao et al., *One Mind, Many Tongues* (arXiv 2411.17401).
+
+- **{stats['facts_parallel_core']:,} facts** parallel across the {len(stats['core_languages'])} core languages,
+  {len(stats['relations'])} relations;
+- **{stats['queries_core_total']:,} queries** in the core languages ({stats['queries_total']:,} with the extended ones);
+- splits by fact, identical in every language: `validation` ({splits['validation']['facts_parallel_core']:,} core
+  facts, for tuning thresholds) and `test` ({splits['test']['facts_parallel_core']:,}).
+
+## Usage
+
+```python
+from datasets import load_dataset
+ds = load_dataset("path/to/rml-lama", "fr")        # or load_dataset("ORG/rml-lama", "fr") from the Hub
+print(ds["test"][0]["query"])                      # the object is the [MASK]; its answer is obj_label
+
+import rml_lama                                    # pip install rml-lama: the release ships inside
+rml_lama.load("ja", split="test")
+```
+
+A config per language, and `all` with every language. For left-to-right (causal) models use the queries
+with `object_final == True` and probe with the text before `[MASK]`.
+
+## Languages
+
+{_language_table(stats)}
+
+## Relations (core languages)
+
+{_relation_table(frame, stats)}
+
+## Fields
+
+| field | type | meaning |
+|---|---|---|
+{fields}
+
+## Construction
+
+1. **Facts** come from mLAMA 1.1 (T-REx) and are joined across languages on (relation, subject QID, object
+   QID); a fact is *core* when it exists in all core languages. Chinese labels are converted to Simplified
+   script (OpenCC `t2s`).
+2. **Templates** per relation and language, in order of preference: the query-localization templates
+   (aligned across en fr fi hu ja ko; `aligned_id` links translations), mParaRel templates checked by a
+   native speaker, other mParaRel templates that pass structural repair and a curated relation lexicon (words
+   a correct template of that relation must contain), mLAMA's template, and curated object-final templates.
+3. **Queries**: the subject fills `[X]` (Korean particles chosen by the preceding syllable, Hungarian suffixes
+   by vowel harmony, no spaces around slots in Chinese and Japanese), the object slot becomes `[MASK]` (a
+   Korean particle after it agrees with the gold object), one sentence-final punctuation mark per language;
+   queries that spell their own answer and duplicates are removed.
+
+Templates per source:
+
+{_source_table(stats)}
+
+Rejections in this build:
+
+{_report_section(report)}
+
+## Sources and licences
+
+{SOURCES_TEXT}
+
+The dataset is released under **CC BY-NC 4.0** (non-commercial research use), attributing LAMA, mLAMA, ParaRel,
+mParaRel and the query-localization templates.
+
+## Citation
+
+```bibtex
+{CITATION}
+```
+"""
+    return f"---\n{card_data(frame, stats).to_yaml()}\n---\n{body}"

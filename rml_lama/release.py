@@ -1,0 +1,248 @@
+"""The release: a hub-ready folder of parquet files (one config per language, plus `all`), its dataset card,
+statistics and build report; and the readers that load it back.
+
+    <release>/README.md                                   dataset card (YAML configs + statistics)
+    <release>/stats.json                                  figures, for machines
+    <release>/build_report.json                           what the build rejected, by reason
+    <release>/data/<lang>/<split>-00000-of-00001.parquet  one config per language; `all` globs them
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, Optional, Sequence, Union
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import __version__
+from .card import render_card
+from .errors import RmlLamaError
+from .io import atomic_directory, atomic_write_json
+from .schema import (
+    ALL_CONFIG,
+    ARROW_TYPES,
+    CORE_LANGUAGES,
+    FIELDS,
+    LANGUAGES,
+    SPLITS,
+    F,
+    QueryRecord,
+    split_of,
+)
+
+PathLike = Union[str, Path]
+SHIPPED_RELEASE = Path(__file__).parent / "data" / "release"
+SPLIT_COLUMN = "split"
+STATS_FILE = "stats.json"
+REPORT_FILE = "build_report.json"
+CARD_FILE = "README.md"
+
+ARROW_SCHEMA = pa.schema(
+    [pa.field(name, pa.bool_() if ARROW_TYPES[name] == "bool" else pa.string(), nullable=True) for name in FIELDS]
+)
+
+
+def parquet_path(lang: str, split: str) -> str:
+    return f"data/{lang}/{split}-00000-of-00001.parquet"
+
+
+# ---------------------------------------------------------------------------------------------- writing
+def records_frame(records: Iterable[QueryRecord]) -> pd.DataFrame:
+    rows = [[getattr(record, name) for name in FIELDS] for record in records]
+    frame = pd.DataFrame(rows, columns=list(FIELDS))
+    frame[SPLIT_COLUMN] = [split_of(fact_id) for fact_id in frame[F.FACT_ID]]
+    return frame.sort_values([F.LANG, F.FACT_ID, F.TEMPLATE_ID], kind="stable").reset_index(drop=True)
+
+
+def ordered_languages(langs: Iterable[str]) -> list[str]:
+    present = set(langs)
+    known = [code for code in LANGUAGES if code in present]
+    return known + sorted(present - set(known))
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    table = pa.Table.from_pydict({name: frame[name].tolist() for name in FIELDS}, schema=ARROW_SCHEMA)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path, compression="zstd", compression_level=9, row_group_size=50_000)
+
+
+def compute_stats(frame: pd.DataFrame) -> dict:
+    """Figures of a release, computed from its rows alone (the card and the validator agree on these)."""
+    langs = ordered_languages(frame[F.LANG].unique())
+    core = [lang for lang in CORE_LANGUAGES if lang in langs]
+    facts_by_lang = {lang: set(group) for lang, group in frame.groupby(F.LANG)[F.FACT_ID]}
+    parallel = set.intersection(*(facts_by_lang[lang] for lang in core)) if core else set()
+    per_fact = frame.groupby([F.LANG, F.FACT_ID]).size()
+    final = frame[frame[F.OBJECT_FINAL]].groupby(F.LANG)[F.FACT_ID].nunique()
+    stats = {
+        "version": __version__,
+        "core_languages": core,
+        "languages": langs,
+        "facts_parallel_core": len(parallel),
+        "relations": sorted(frame[F.RELATION].unique(), key=lambda pid: int(pid[1:])),
+        "queries": {lang: int((frame[F.LANG] == lang).sum()) for lang in langs},
+        "queries_core_total": int(frame[F.LANG].isin(core).sum()),
+        "queries_total": int(len(frame)),
+        "facts": {lang: len(facts_by_lang[lang]) for lang in langs},
+        "coverage_of_core_facts": {
+            lang: round(len(facts_by_lang[lang] & parallel) / max(len(parallel), 1), 4) for lang in langs
+        },
+        "rephrasings_min": {lang: int(per_fact[lang].min()) for lang in langs},
+        "rephrasings_mean": {lang: round(float(per_fact[lang].mean()), 3) for lang in langs},
+        "templates": {lang: int(frame.loc[frame[F.LANG] == lang, F.TEMPLATE_ID].nunique()) for lang in langs},
+        "object_final_fact_coverage": {
+            lang: round(int(final.get(lang, 0)) / len(facts_by_lang[lang]), 4) for lang in langs
+        },
+        "splits": {
+            split: {
+                "facts_parallel_core": len({f for f in parallel if split_of(f) == split}),
+                "queries": {lang: int(((frame[F.LANG] == lang) & (frame[SPLIT_COLUMN] == split)).sum())
+                            for lang in langs},
+            }
+            for split in SPLITS
+        },
+        "sources": {lang: dict(sorted(Counter(frame.loc[frame[F.LANG] == lang, F.SOURCE]).items()))
+                    for lang in langs},
+    }
+    return stats
+
+
+def release_checksum(folder: PathLike) -> str:
+    """sha256 over the release's parquet files (names and bytes), the identity of its data."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).glob("data/*/*.parquet")):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def write_release(
+    records: Iterable[QueryRecord], out: PathLike, report: Optional[dict] = None
+) -> Path:
+    """Write a complete release folder atomically (a failure leaves any earlier release untouched)."""
+    frame = records_frame(records)
+    if frame.empty:
+        raise RmlLamaError("refusing to write an empty release")
+    out = Path(out)
+    with atomic_directory(out) as tmp:
+        langs = ordered_languages(frame[F.LANG].unique())
+        for lang in langs:
+            for split in SPLITS:
+                rows = frame[(frame[F.LANG] == lang) & (frame[SPLIT_COLUMN] == split)]
+                if len(rows):  # `datasets` cannot read an empty parquet file: an empty split has no file
+                    _write_parquet(rows, tmp / parquet_path(lang, split))
+        stats = compute_stats(frame)
+        stats["checksum"] = release_checksum(tmp)
+        atomic_write_json(tmp / STATS_FILE, stats)
+        atomic_write_json(tmp / REPORT_FILE, report or {})
+        (tmp / CARD_FILE).write_text(render_card(frame, stats, report or {}), encoding="utf-8")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- reading
+def _release_folder(folder: Optional[PathLike]) -> Path:
+    path = Path(folder) if folder is not None else SHIPPED_RELEASE
+    if not (path / STATS_FILE).is_file() or not (path / "data").is_dir():
+        hint = " (run `rml-lama build` first)" if folder is not None else " (the package ships no release)"
+        raise RmlLamaError(f"{path} is not an RML-LAMA release: no {STATS_FILE} or data/ folder{hint}")
+    return path
+
+
+def read_stats(folder: Optional[PathLike] = None) -> dict:
+    path = _release_folder(folder) / STATS_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise RmlLamaError(f"{path}: not valid JSON ({error})") from None
+
+
+def release_languages(folder: Optional[PathLike] = None) -> list[str]:
+    root = _release_folder(folder)
+    return ordered_languages(p.name for p in (root / "data").iterdir() if p.is_dir())
+
+
+def read_release(
+    folder: Optional[PathLike] = None,
+    langs: Optional[Sequence[str]] = None,
+    split: Optional[str] = None,
+) -> pd.DataFrame:
+    """All rows of a release (default: the one shipped in the package) as a DataFrame with a `split` column."""
+    root = _release_folder(folder)
+    available = release_languages(root)
+    wanted = list(langs) if langs is not None else available
+    missing = [lang for lang in wanted if lang not in available]
+    if missing:
+        raise RmlLamaError(f"{root}: no config for {', '.join(missing)}; it has {', '.join(available)}")
+    splits = [split] if split is not None else list(SPLITS)
+    if split is not None and split not in SPLITS:
+        raise RmlLamaError(f"unknown split {split!r}; splits are {', '.join(SPLITS)}")
+    frames = []
+    for lang in wanted:
+        for name in splits:
+            path = root / parquet_path(lang, name)
+            if not path.exists():
+                continue
+            try:
+                frame = pq.read_table(path).to_pandas()
+            except (OSError, pa.ArrowException) as error:
+                raise RmlLamaError(f"{path}: cannot read parquet ({error})") from None
+            frame[SPLIT_COLUMN] = name
+            frames.append(frame)
+    if not frames:
+        return pd.DataFrame({name: pd.Series(dtype="object") for name in (*FIELDS, SPLIT_COLUMN)})
+    return pd.concat(frames, ignore_index=True)
+
+
+def load(lang: str, split: Optional[str] = None, folder: Optional[PathLike] = None):
+    """Load a config with `datasets` (offline): the shipped release unless `folder` names another."""
+    import datasets
+
+    root = _release_folder(folder)
+    configs = release_languages(root) + [ALL_CONFIG]
+    if lang not in configs:
+        raise RmlLamaError(f"{root}: no config {lang!r}; configs are {', '.join(configs)}")
+    return datasets.load_dataset(str(root), lang, split=split)
+
+
+# ------------------------------------------------------------------------------------------------ build
+def build(out: PathLike, sources_root: Optional[PathLike] = None, extended: bool = True) -> dict:
+    """Generate RML-LAMA from the sources and write the release folder; returns its stats."""
+    from .generate import generate
+    from .schema import EXTENDED_LANGUAGES
+    from .sources import SourceSet
+
+    languages = CORE_LANGUAGES + (EXTENDED_LANGUAGES if extended else ())
+    sources = SourceSet(sources_root) if sources_root is not None else None
+    generation = generate(sources, languages=languages)
+    write_release(generation.records, out, generation.report)
+    return read_stats(out)
+
+
+def stats_table(stats: dict) -> str:
+    header = "| lang | facts | core coverage | queries | rephrasings min/mean | templates | object-final facts |"
+    lines = [header, "|" + "---|" * 7]
+    for lang in stats["languages"]:
+        lines.append(
+            f"| {lang} | {stats['facts'][lang]:,} | {stats['coverage_of_core_facts'][lang]:.1%} | "
+            f"{stats['queries'][lang]:,} | {stats['rephrasings_min'][lang]} / {stats['rephrasings_mean'][lang]:.2f} | "
+            f"{stats['templates'][lang]} | {stats['object_final_fact_coverage'][lang]:.1%} |"
+        )
+    return "\n".join(lines)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    stats = build(args.out, args.sources, extended=not args.no_extended)
+    print(stats_table(stats))
+    print(
+        f"\n{stats['facts_parallel_core']:,} facts parallel across {len(stats['core_languages'])} core languages, "
+        f"{stats['queries_core_total']:,} core queries ({stats['queries_total']:,} in all); "
+        f"written to {args.out} in {time.perf_counter() - started:.1f} s"
+    )
+    return 0
