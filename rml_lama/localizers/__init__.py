@@ -1,0 +1,90 @@
+"""Registry of knowledge-neuron localizers: `LOCALIZERS[name].create(seed=...)` gives a configured localizer.
+
+Every localizer maps one fact's attributions (`FactAttributions`) to a `Localization`: neurons per language,
+language-agnostic neurons, language-specific neurons and their scores. The math of each is in
+docs/localizers.md and in the class docstrings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..errors import RmlLamaError
+from .amig import Amig
+from .base import (
+    AMIG_BASELINE,
+    ZERO_BASELINE,
+    FactAttributions,
+    Localization,
+    Localizer,
+    Neuron,
+    QueryScores,
+)
+from .kn import KnowledgeNeurons
+from .matrice import Matrice
+from .random import RandomNeurons
+
+
+@dataclass(frozen=True)
+class LocalizerEntry:
+    """A registered localizer: its class and the parameters that make this entry (e.g. an ablation)."""
+
+    name: str
+    description: str
+    factory: Callable[..., Localizer]
+    params: dict[str, Any] = field(default_factory=dict)
+    seeded: bool = False
+
+    def create(self, seed: int = 0, **overrides: Any) -> Localizer:
+        params = {**self.params, **overrides}
+        if self.seeded:
+            params.setdefault("seed", seed)
+        localizer = self.factory(**params)
+        localizer.name = self.name
+        return localizer
+
+
+LOCALIZERS: dict[str, LocalizerEntry] = {
+    entry.name: entry
+    for entry in (
+        LocalizerEntry("matrice", Matrice.description, Matrice),
+        LocalizerEntry(
+            "matrice-no-query-unc", "MATRICE ablation: no uncertainty across queries (plain mean)",
+            Matrice, {"query_uncertainty": False},
+        ),
+        LocalizerEntry(
+            "matrice-no-lang-unc", "MATRICE ablation: no uncertainty across languages (plain mean)",
+            Matrice, {"lang_uncertainty": False},
+        ),
+        LocalizerEntry("amig", Amig.description, Amig),
+        LocalizerEntry("kn", KnowledgeNeurons.description, KnowledgeNeurons),
+        LocalizerEntry("random", RandomNeurons.description, RandomNeurons, seeded=True),
+    )
+}
+
+
+def get_localizer(name: str, seed: int = 0) -> Localizer:
+    """The registered localizer `name`; an unknown name is a RmlLamaError listing the known ones."""
+    try:
+        entry = LOCALIZERS[name]
+    except KeyError:
+        raise RmlLamaError(f"unknown localizer {name!r}; known: {', '.join(LOCALIZERS)}") from None
+    return entry.create(seed=seed)
+
+
+__all__ = [
+    "AMIG_BASELINE",
+    "ZERO_BASELINE",
+    "FactAttributions",
+    "LOCALIZERS",
+    "Localization",
+    "Localizer",
+    "LocalizerEntry",
+    "Neuron",
+    "QueryScores",
+    "get_localizer",
+    "Amig",
+    "KnowledgeNeurons",
+    "Matrice",
+    "RandomNeurons",
+]

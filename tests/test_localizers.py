@@ -1,0 +1,166 @@
+"""Localizer math on hand-made attribution arrays: every expected neuron set is computed by hand below."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rml_lama.errors import RmlLamaError
+from rml_lama.localizers import (
+    AMIG_BASELINE,
+    LOCALIZERS,
+    ZERO_BASELINE,
+    FactAttributions,
+    Localization,
+    QueryScores,
+    get_localizer,
+)
+from rml_lama.localizers.kn import KnowledgeNeurons
+from rml_lama.localizers.matrice import Matrice
+
+
+def q(rows, prob=0.5) -> QueryScores:
+    return QueryScores(np.asarray(rows, dtype=np.float64), prob)
+
+
+def kn_fact() -> FactAttributions:
+    # layers 3 and 5, d_ff 4. Coarse (> 0.2 x max) per en query, by hand:
+    #   q1 max 1: (0,0) 1.0, (0,2) 0.3, (1,2) 0.5           q2 max 2: (0,0) 1.0, (1,2) 0.5  [(1,3) 0.15 -> no]
+    #   q3 max 1: (0,0) 0.5, (1,3) 1.0
+    # counts: (0,0) 3, (1,2) 2, (0,2) 1, (1,3) 1
+    en = [
+        q([[1.0, 0.1, 0.3, 0.0], [0.0, 0.0, 0.5, -1.0]]),
+        q([[2.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.3]]),
+        q([[0.5, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]]),
+    ]
+    fr = [q([[3.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 2.0]])]  # one query: coarse (0,0) and (1,3)
+    return FactAttributions("P1:Q1:Q2", (3, 5), 4, {ZERO_BASELINE: {"en": en, "fr": fr}})
+
+
+def test_kn_keeps_neurons_coarse_in_more_than_p_of_queries():
+    result = KnowledgeNeurons().localize(kn_fact())
+    assert result.per_lang["en"] == [(3, 0)]  # only (0,0) is coarse in > 0.7 x 3 queries
+    assert result.per_lang["fr"] == [(3, 0), (5, 3)]  # one query: min_share capped at 1
+    assert result.agnostic == [(3, 0)]
+    assert result.specific == {"en": [], "fr": [(5, 3)]}
+    assert result.per_lang_scores["en"] == [pytest.approx((1.0 + 1.0 + 0.5) / 3)]
+
+
+def test_kn_p_and_min_share_are_parameters():
+    result = KnowledgeNeurons(p=0.5, min_share=2).localize(kn_fact())
+    assert result.per_lang["en"] == [(3, 0), (5, 2)]  # counts > 1.5 and >= 2
+    result = KnowledgeNeurons(p=0.5, min_share=3).localize(kn_fact())
+    assert result.per_lang["en"] == [(3, 0)]
+
+
+def test_kn_retune_lowers_p_until_the_target_count():
+    plain = KnowledgeNeurons(min_share=2).localize(kn_fact())
+    retuned = KnowledgeNeurons(min_share=2, retune=(2, 5)).localize(kn_fact())
+    assert plain.per_lang["en"] == [(3, 0)]
+    assert retuned.per_lang["en"] == [(3, 0), (5, 2)]  # p 0.7 -> 0.65: counts > 1.95
+
+
+def test_amig_uses_the_first_query_with_per_language_thresholds_and_intersects():
+    en = [q([[1.0, 0.25, 0.35, 0.0], [0.0, 0.0, 0.0, 0.0]]), q([[0.0, 9.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])]
+    fr = [q([[0.8, 0.2, 0.1, 0.0], [0.0, 0.0, 0.3, 0.0]])]  # normalised: 1, .25, .125, 0 / 0, 0, .375, 0
+    fact = FactAttributions("P1:Q1:Q2", (0, 1), 4, {AMIG_BASELINE: {"en": en, "fr": fr}})
+    result = get_localizer("amig").localize(fact)
+    assert result.per_lang["en"] == [(0, 0), (0, 2)]  # en: > 0.3 x max; 0.25 is not
+    assert result.per_lang["fr"] == [(0, 0), (0, 1), (1, 2)]  # fr: default 0.2 x max
+    assert result.agnostic == [(0, 0)]
+    assert result.specific == {"en": [(0, 2)], "fr": [(0, 1), (1, 2)]}
+
+
+def matrice_fact() -> FactAttributions:
+    # one layer (2), four neurons. By hand (weights = gold probabilities):
+    # en: N = [1, .5, 0, 1], [1, 0, 1, 1] (w .5/.5) -> mean [1, .25, .5, 1], std [0, .25, .5, 0] -> S_en [1, 0, 0, 1]
+    # fr: N = [0, 1, 1, 1] (w .9), [1, 1, 0, 1] (w .1) -> mean [.1, 1, .9, 1], std [.3, 0, .3, 0]
+    #     -> S_fr [-.2, 1, .6, 1]
+    # languages (weights .5/.5): mean [.4, .5, .3, 1], std [.6, .5, .3, 0] -> S [-.2, 0, 0, 1]
+    en = [q([[2.0, 1.0, 0.0, 2.0]], 0.5), q([[1.0, 0.0, 1.0, 1.0]], 0.5)]
+    fr = [q([[0.0, 3.0, 3.0, 3.0]], 0.9), q([[1.0, 1.0, 0.0, 1.0]], 0.1)]
+    return FactAttributions("P1:Q1:Q2", (2,), 4, {ZERO_BASELINE: {"en": en, "fr": fr}})
+
+
+def test_matrice_penalises_neurons_that_vary_across_queries_and_languages():
+    result = get_localizer("matrice").localize(matrice_fact())
+    assert result.per_lang == {"en": [(2, 0), (2, 3)], "fr": [(2, 1), (2, 2), (2, 3)]}
+    assert result.per_lang_scores["fr"] == pytest.approx([1.0, 0.6, 1.0])
+    assert result.agnostic == [(2, 3)]
+    assert result.agnostic_scores == pytest.approx([1.0])
+    assert result.specific == {"en": [(2, 0)], "fr": [(2, 1), (2, 2)]}
+
+
+def test_matrice_without_query_uncertainty_takes_plain_means():
+    # en uniform mean [1, .25, .5, 1], fr uniform mean [.5, 1, .5, 1]: every neuron > 0.2 in both;
+    # languages: mean [.75, .625, .5, 1], std [.25, .375, 0, 0] -> S [.5, .25, .5, 1]
+    result = get_localizer("matrice-no-query-unc").localize(matrice_fact())
+    assert result.per_lang["en"] == [(2, 0), (2, 1), (2, 2), (2, 3)]
+    assert result.agnostic == [(2, 0), (2, 2), (2, 3)]
+    assert result.agnostic_scores == pytest.approx([0.5, 0.5, 1.0])
+
+
+def test_matrice_without_language_uncertainty_takes_the_plain_mean_of_languages():
+    # S = mean(S_en, S_fr) = [.4, .5, .3, 1]; tau_agnostic .35 keeps neurons 0, 1, 3
+    result = LOCALIZERS["matrice-no-lang-unc"].create(tau_agnostic=0.35).localize(matrice_fact())
+    assert result.agnostic == [(2, 0), (2, 1), (2, 3)]
+    assert result.agnostic_scores == pytest.approx([0.4, 0.5, 1.0])
+
+
+def test_matrice_language_confidence_down_weights_a_language_the_model_does_not_know():
+    fact = matrice_fact()
+    fact.queries[ZERO_BASELINE]["fi"] = [q([[0.0, 0.0, 5.0, 0.0]], 0.0)]  # fi: neuron 2 only, probability 0
+    with_conf = Matrice(lang_lambda=0.0).localize(fact)
+    without_conf = Matrice(lang_lambda=0.0, lang_confidence=False).localize(fact)
+    # with confidence fi has weight 0: S = mean(S_en, S_fr) = [.4, .5, .3, 1]; without: + fi [0, 0, 1, 0] / 3
+    assert with_conf.agnostic_scores == pytest.approx([0.4, 0.5, 1.0])
+    assert with_conf.agnostic == [(2, 0), (2, 1), (2, 3)]
+    assert without_conf.agnostic == [(2, 1), (2, 2), (2, 3)]  # [.8/3, 1/3, 1.6/3, 2/3] > .3
+
+
+def test_matrice_min_langs_requires_selection_in_that_many_languages():
+    result = Matrice(query_uncertainty=False, min_langs=2, tau=0.55).localize(matrice_fact())
+    # per-language > .55: en {0, 3}, fr {1, 3}; only neuron 3 is selected in two languages
+    assert result.agnostic == [(2, 3)]
+
+
+def test_random_matches_the_reference_counts_and_is_seeded():
+    fact = FactAttributions("P1:Q1:Q2", (1, 3), 50, {})
+    reference = Localization({"en": [(1, 0), (1, 1), (3, 4)], "fr": [(1, 0), (1, 1), (1, 7), (3, 1), (3, 2)]},
+                             [(1, 0), (1, 1)])
+    first = get_localizer("random", seed=7).localize(fact, reference)
+    again = get_localizer("random", seed=7).localize(fact, reference)
+    other = get_localizer("random", seed=8).localize(fact, reference)
+    assert len(first.agnostic) == 2
+    assert {lang: len(ns) for lang, ns in first.per_lang.items()} == {"en": 3, "fr": 5}
+    assert {lang: len(ns) for lang, ns in first.specific.items()} == {"en": 1, "fr": 3}
+    assert all(layer in (1, 3) and 0 <= index < 50 for layer, index in first.all_neurons())
+    assert first == again and first != other
+    with pytest.raises(RmlLamaError, match="needs the 'matrice'"):
+        get_localizer("random").localize(fact, None)
+
+
+def test_half_takes_even_and_odd_queries():
+    fact = kn_fact()
+    assert [x.scores[0, 0] for x in fact.half(0).for_lang(ZERO_BASELINE, "en")] == [1.0, 0.5]
+    assert [x.scores[0, 0] for x in fact.half(1).for_lang(ZERO_BASELINE, "en")] == [2.0]
+    assert fact.half(1).langs(ZERO_BASELINE) == ["en"]  # fr has one query: nothing at odd positions
+
+
+def test_nothing_positive_means_nothing_found():
+    fact = FactAttributions("f", (0,), 3, {ZERO_BASELINE: {"en": [q([[-1.0, 0.0, -2.0]])]},
+                                           AMIG_BASELINE: {"en": [q([[0.0, 0.0, 0.0]])]}})
+    for name in ("matrice", "kn", "amig"):
+        result = get_localizer(name).localize(fact)
+        assert result.all_neurons() == [], name
+
+
+def test_registry_lists_the_ablations_and_rejects_unknown_names():
+    assert {"matrice", "matrice-no-query-unc", "matrice-no-lang-unc", "amig", "kn", "random"} <= set(LOCALIZERS)
+    assert get_localizer("matrice-no-lang-unc").params()["lang_uncertainty"] is False
+    with pytest.raises(RmlLamaError, match="unknown localizer 'bogus'; known: matrice"):
+        get_localizer("bogus")
+
+
+def test_localization_json_round_trip():
+    result = get_localizer("matrice").localize(matrice_fact())
+    assert Localization.from_json(result.to_json()).per_lang == result.per_lang

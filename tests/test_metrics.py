@@ -1,0 +1,87 @@
+"""Scores on hand-made numbers and neuron sets."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from rml_lama.localizers import Localization
+from rml_lama.metrics import (
+    accuracy,
+    bootstrap_ci,
+    ground_truth_scores,
+    jaccard,
+    language_overlap,
+    layer_distribution,
+    mean_relative_change,
+    neuron_counts,
+    neuron_map,
+    relative_changes,
+    stability,
+)
+
+
+def test_relative_change_is_dais_metric_and_skips_zero_baselines():
+    changes = relative_changes([0.5, 0.2, 0.0], [0.25, 0.3, 0.1])
+    assert changes[:2] == pytest.approx([-0.5, 0.5])
+    assert math.isnan(changes[2])
+    assert mean_relative_change([0.5, 0.2, 0.0], [0.25, 0.3, 0.1]) == pytest.approx(0.0)
+    assert mean_relative_change([0.0], [1.0]) is None
+
+
+def test_accuracy_counts_gold_ranked_first():
+    assert accuracy([0, 2, 0, 1]) == 0.5
+    assert accuracy([]) is None
+
+
+def test_jaccard_overlap_and_stability():
+    assert jaccard([(0, 1), (0, 2)], [(0, 2), (1, 1)]) == pytest.approx(1 / 3)
+    assert jaccard([], []) is None
+    assert language_overlap({"en": [(0, 1)], "fr": [(0, 1)], "fi": []}) == {"en-fr": 1.0, "en-fi": 0.0, "fr-fi": 0.0}
+    first = Localization({"en": [(0, 1), (0, 2)], "fr": [(0, 1)]}, [(0, 1)])
+    second = Localization({"en": [(0, 1)], "fr": [(0, 1)]}, [(0, 1)])
+    assert stability(first, second) == {"agnostic": 1.0, "per_lang": pytest.approx(0.75)}
+
+
+def test_counts_and_layers():
+    loc = Localization({"en": [(0, 1), (2, 5)], "fr": [(0, 1), (2, 6), (2, 7)]}, [(0, 1)])
+    counts = neuron_counts(loc)
+    assert counts["agnostic"] == 1 and counts["all"] == 4
+    assert counts["specific"] == {"en": 1, "fr": 2} and counts["mean_per_lang"] == 2.5
+    assert layer_distribution(loc.all_neurons()) == {"0": 1, "2": 3}
+    assert neuron_map([(2, 7), (0, 1), (2, 6), (2, 7)]) == {0: [1], 2: [6, 7]}
+
+
+def test_bootstrap_interval_is_seeded_and_brackets_the_mean():
+    values = [0.1, 0.4, -0.2, 0.3, None, float("nan"), 0.0]
+    first = bootstrap_ci(values, seed=3)
+    assert first == bootstrap_ci(values, seed=3)
+    assert first["n"] == 5 and first["mean"] == pytest.approx(0.12)
+    assert -0.2 <= first["low"] <= first["mean"] <= first["high"] <= 0.4
+    assert bootstrap_ci([0.5, 0.5, 0.5]) == {"mean": 0.5, "low": 0.5, "high": 0.5, "n": 3}
+    assert bootstrap_ci([]) == {"mean": None, "low": None, "high": None, "n": 0}
+    assert bootstrap_ci([2.0]) == {"mean": 2.0, "low": 2.0, "high": 2.0, "n": 1}
+
+
+def test_bootstrap_interval_narrows_with_more_facts():
+    rng = np.random.default_rng(0)
+    small = bootstrap_ci(rng.normal(size=10), seed=0)
+    large = bootstrap_ci(rng.normal(size=1000), seed=0)
+    assert large["high"] - large["low"] < small["high"] - small["low"]
+
+
+def test_ground_truth_precision_recall_and_kind():
+    loc = Localization({"en": [(1, 5), (2, 9), (0, 3)], "fr": [(1, 5), (2, 8)]}, [(1, 5)])
+    plants = [
+        {"kind": "agnostic", "langs": ["en", "fr"], "neurons": [[1, 5]]},
+        {"kind": "specific", "langs": ["en"], "neurons": [[2, 9]]},
+        {"kind": "specific", "langs": ["fr"], "neurons": [[2, 9], [3, 3]]},
+    ]
+    scores = ground_truth_scores(loc, plants)
+    # planted {(1,5), (2,9), (3,3)}; found {(0,3), (1,5), (2,8), (2,9)}; hits (1,5), (2,9)
+    assert scores["recall"] == pytest.approx(2 / 3) and scores["precision"] == pytest.approx(2 / 4)
+    assert scores["recall_agnostic"] == 1.0 and scores["kind_right_agnostic"] == 1.0
+    # specific rows: (2,9) for en -> right; (2,9) for fr -> found but not among fr's neurons; (3,3) missed
+    assert scores["recall_specific"] == pytest.approx(2 / 3)
+    assert scores["kind_right_specific"] == pytest.approx(1 / 3)
