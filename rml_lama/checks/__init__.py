@@ -1,0 +1,11 @@
+"""Validation of RML-LAMA releases and of proposed new languages.
+
+`CHECKS` maps a check's name to its `Check` (severity "error" or "warning", one-line description, function);
+each family of checks lives in its own module and registers itself on import (registration order is report
+order). `rml_lama.checks.runner` runs them and writes the reports."""
+from __future__ import annotations
+
+from .registry import CHECKS, Check, CheckContext, CheckResult, Finding, register  # noqa: F401
+from . import structure, slots, language_id, duplicates, consistency, language_rules, coverage, tokens  # noqa: F401,E402
+
+__all__ = ["CHECKS", "Check", "CheckContext", "CheckResult", "Finding", "register"]

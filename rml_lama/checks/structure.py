@@ -1,0 +1,97 @@
+"""Checks of the release's shape: columns and types, identifiers, unique keys, parallel core facts, stats."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..schema import ARROW_TYPES, FIELDS, RELATIONS, TEMPLATE_SOURCES, F, make_fact_id, split_of, template_id
+from .registry import CheckContext, Finding, register
+
+SPLIT_COLUMN = "split"
+OPTIONAL_FIELDS = (F.ALIGNED_ID,)
+STATS_KEYS = (
+    "core_languages", "languages", "facts_parallel_core", "queries", "queries_core_total", "queries_total",
+    "facts", "rephrasings_min", "rephrasings_mean", "object_final_fact_coverage",
+)
+
+
+def missing_columns(frame: pd.DataFrame) -> list[str]:
+    return [name for name in FIELDS if name not in frame.columns]
+
+
+def _not_of_type(column: pd.Series, arrow_type: str, optional: bool) -> pd.Series:
+    expected = bool if arrow_type == "bool" else str
+    wrong = column.map(lambda value: not isinstance(value, expected) and not (expected is bool and
+                                                                              type(value).__name__ == "bool_"))
+    if optional:
+        wrong &= column.notna()
+    return wrong
+
+
+@register("schema", "error", "columns are schema.FIELDS with their types; known languages, relations, sources")
+def check_schema(ctx: CheckContext) -> Finding:
+    frame = ctx.frame
+    problems = [f"missing column {name!r}" for name in missing_columns(frame)]
+    extra = [c for c in frame.columns if c not in FIELDS and c != SPLIT_COLUMN]
+    problems += [f"unexpected column {name!r}" for name in extra]
+    if problems:
+        return Finding(problems=problems, message="; ".join(problems))
+    bad = pd.Series(False, index=frame.index)
+    for name in FIELDS:
+        bad |= _not_of_type(frame[name], ARROW_TYPES[name], optional=name in OPTIONAL_FIELDS)
+    bad |= ~frame[F.LANG].isin(list(ctx.expectations.languages))
+    bad |= ~frame[F.RELATION].isin(list(RELATIONS))
+    bad |= ~frame[F.SOURCE].isin(list(TEMPLATE_SOURCES))
+    bad |= frame[[F.QUERY, F.SUB_LABEL, F.OBJ_LABEL, F.TEMPLATE]].apply(
+        lambda column: column.map(lambda v: isinstance(v, str) and not v.strip())).any(axis=1)
+    return Finding(bad=bad)
+
+
+@register("identifiers", "error", "fact_id, template_id and split are those derived from the row (schema rules)")
+def check_identifiers(ctx: CheckContext) -> Finding:
+    frame = ctx.frame
+    columns = zip(frame[F.FACT_ID], frame[F.RELATION], frame[F.LANG], frame[F.SUB_URI], frame[F.OBJ_URI],
+                  frame[F.TEMPLATE_ID], frame[F.TEMPLATE])
+    bad = [fact != make_fact_id(rel, sub, obj) or tid != template_id(rel, lang, template)
+           for fact, rel, lang, sub, obj, tid, template in columns]
+    if SPLIT_COLUMN in frame.columns:
+        splits = {fact: split_of(fact) for fact in frame[F.FACT_ID].unique()}
+        bad = [b or split != splits[fact] for b, fact, split in zip(bad, frame[F.FACT_ID], frame[SPLIT_COLUMN])]
+    return Finding(bad=pd.Series(bad, index=frame.index))
+
+
+@register("unique-keys", "error", "(fact_id, lang, template_id) is unique")
+def check_unique_keys(ctx: CheckContext) -> Finding:
+    return Finding(bad=ctx.frame.duplicated([F.FACT_ID, F.LANG, F.TEMPLATE_ID], keep="first"))
+
+
+@register("core-parallel", "error", "every core fact is present in every core language")
+def check_core_parallel(ctx: CheckContext) -> Finding:
+    frame = ctx.frame
+    core = list(ctx.expectations.core)
+    present = [lang for lang in core if lang in set(frame[F.LANG])]
+    problems = [f"core language {lang!r} has no queries" for lang in core if lang not in present]
+    facts = {lang: set(group) for lang, group in frame[frame[F.LANG].isin(core)].groupby(F.LANG)[F.FACT_ID]}
+    union = set().union(*facts.values()) if facts else set()
+    counts, examples = {}, []
+    for lang in present:
+        missing = sorted(union - facts[lang])
+        counts[lang] = len(missing)
+        examples += [{"lang": lang, "fact_id": fact, "template_id": "", "text": "",
+                      "detail": "core fact missing in this language"} for fact in missing[:2]]
+    return Finding(counts=counts, examples=examples, problems=problems,
+                   metric_name="core facts", metric={lang: len(facts.get(lang, ())) for lang in present})
+
+
+@register("release-stats", "error", "stats.json (and so the card) agrees with the rows and the parquet checksum")
+def check_release_stats(ctx: CheckContext) -> Finding:
+    if ctx.stats is None:
+        return Finding(message="skipped: no stats.json (not a release folder)")
+    from ..release import compute_stats, release_checksum
+
+    actual = compute_stats(ctx.frame)
+    problems = [f"stats.json {key} = {ctx.stats.get(key)!r}, rows give {actual[key]!r}"
+                for key in STATS_KEYS if ctx.stats.get(key) != actual[key]]
+    if ctx.release_dir is not None and "checksum" in ctx.stats:
+        if ctx.stats["checksum"] != release_checksum(ctx.release_dir):
+            problems.append("stats.json checksum differs from the parquet files' checksum")
+    return Finding(problems=problems, message="; ".join(problems) if problems else "")
