@@ -1,0 +1,482 @@
+"""Facts x templates -> queries: template selection, slot filling, rejection reasons.
+
+    sources -> facts per language (zh labels in Simplified script) -> facts parallel across the core languages
+    sources -> template candidates per (relation, language), in order of preference
+            -> repaired, lexicon-checked (mParaRel unreviewed only), normalised, deduplicated, selected
+    fact x selected template -> query (subject filled with morphology rules, object = MASK), object_final flag,
+            object-in-query and duplicate checks -> QueryRecord
+
+Nothing is dropped silently: every rejected template, fact and query is counted by reason in the report.
+Language rules (Korean particles, Hungarian harmony, script conversion, spacing, punctuation, object-final
+detection, repair, the relation lexicon) live in `morphology`; this module only decides what to keep.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import mean
+from typing import Iterable, Optional, Sequence
+
+from . import morphology
+from .errors import InputError
+from .schema import (
+    CORE_LANGUAGES,
+    EXTENDED_LANGUAGES,
+    LANGUAGES,
+    OBJECT_SLOT,
+    RELATIONS,
+    SUBJECT_SLOT,
+    TEMPLATE_SOURCES,
+    QueryRecord,
+    language,
+    make_fact_id,
+    template_id,
+)
+from .sources import Fact, SourceSet, Template
+
+CURATED_TEMPLATES = Path(__file__).resolve().parent / "data" / "curated" / "templates.jsonl"
+
+MIN_REPHRASINGS = 2
+"""Each (core fact, core language) needs at least this many distinct queries, else the fact is dropped."""
+
+DEFAULT_MAX_TEMPLATES: Optional[int] = None
+"""Templates kept per (relation, language), best first; None keeps every template that passes."""
+
+SOURCE_RANK = {source: rank for rank, source in enumerate(TEMPLATE_SOURCES)}
+Key = tuple[str, str, str]  # (relation, sub_uri, obj_uri)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A raw template offered for a (relation, language) by one source, before repair and normalisation."""
+
+    relation: str
+    pattern: str
+    source: str  # one of schema.TEMPLATE_SOURCES
+    aligned_id: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class PreparedTemplate:
+    """A template that passed repair, the lexicon (where it applies), normalisation and deduplication."""
+
+    relation: str
+    lang: str
+    template: str
+    source: str
+    aligned_id: Optional[str]
+    object_final: bool
+    template_id: str
+
+
+@dataclass
+class Generation:
+    """The generated queries (sorted by language, fact, template) and the JSON-able build report."""
+
+    records: list[QueryRecord]
+    report: dict = field(default_factory=dict)
+
+
+class Rejections:
+    """Counters of rejected items by (kind, language or None, reason)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, dict] = {"facts": Counter(), "relations": Counter(),
+                                        "templates": defaultdict(Counter), "queries": defaultdict(Counter)}
+
+    def add(self, kind: str, reason: str, lang: Optional[str] = None, n: int = 1) -> None:
+        target = self.counts[kind] if lang is None else self.counts[kind][lang]
+        target[reason] += n
+
+    def as_dict(self) -> dict:
+        def plain(value):
+            if isinstance(value, dict):
+                return {key: plain(value[key]) for key in sorted(value)}
+            return value
+
+        return plain({kind: dict(value) for kind, value in self.counts.items()})
+
+
+# ------------------------------------------------------------------------------------------ templates
+def curated_candidates(path: Path = CURATED_TEMPLATES) -> dict[str, list[Candidate]]:
+    """The project's curated templates ({"relation", "lang", "pattern", "note"} per line), by language."""
+    from .sources import _field, iter_json_lines
+
+    if not path.is_file():
+        return {}
+    out: dict[str, list[Candidate]] = defaultdict(list)
+    for line, obj in iter_json_lines(path.read_bytes(), path):
+        relation = _field(obj, "relation", str, path, line)
+        lang = _field(obj, "lang", str, path, line)
+        if relation not in RELATIONS:
+            raise InputError(f"unknown relation {relation!r}", path, line, "relation")
+        if lang not in LANGUAGES:
+            raise InputError(f"unknown language {lang!r}", path, line, "lang")
+        out[lang].append(Candidate(relation, _field(obj, "pattern", str, path, line), "curated"))
+    return dict(out)
+
+
+def source_candidates(sources: SourceSet, lang: str, curated: Sequence[Candidate] = ()) -> list[Candidate]:
+    """Every template the sources offer for a language, in order of preference (then file order).
+
+    query-localization (aligned lines first) > mParaRel human-checked > other mParaRel > mLAMA > curated.
+    """
+    qloc = sources.qloc_templates(lang)
+    aligned_first = sorted(qloc, key=lambda t: t.aligned_index is None)  # stable: keeps file order within
+    candidates = [Candidate(t.relation, t.pattern, "query-localization", _aligned_id(t)) for t in aligned_first]
+    mpararel = sources.mpararel_templates(lang)
+    candidates += [Candidate(t.relation, t.pattern, "mpararel-checked") for t in mpararel if t.checked_by_human]
+    candidates += [Candidate(t.relation, t.pattern, "mpararel") for t in mpararel if not t.checked_by_human]
+    candidates += [Candidate(t.relation, t.pattern, "mlama") for t in sources.mlama_templates(lang)]
+    candidates += list(curated)
+    return candidates
+
+
+def _aligned_id(template: Template) -> Optional[str]:
+    if template.aligned_index is None:
+        return None
+    return f"{template.relation}.qloc.{template.aligned_index}"
+
+
+def user_candidates(templates: dict[str, list[Template]], source: str = "mpararel") -> list[Candidate]:
+    """Candidates from a user's template folder (`sources.read_template_dir`), human-checked ones first."""
+    rows = [t for rel in sorted(templates) for t in templates[rel]]
+    checked = [Candidate(t.relation, t.pattern, "mpararel-checked") for t in rows if t.checked_by_human]
+    return checked + [Candidate(t.relation, t.pattern, source) for t in rows if not t.checked_by_human]
+
+
+def prepare_templates(candidates: Iterable[Candidate], lang: str, rejected: Rejections,
+                      max_templates: Optional[int] = DEFAULT_MAX_TEMPLATES) -> dict[str, list[PreparedTemplate]]:
+    """Repair, filter, normalise, deduplicate and select the templates of one language, per relation.
+
+    Only unreviewed mParaRel templates must pass the relation lexicon. With `max_templates`, the best ones
+    are kept (preference order), plus the best object-final one when none of those is object-final.
+    """
+    kept: dict[str, list[PreparedTemplate]] = defaultdict(list)
+    seen: set[tuple[str, str]] = set()
+    for candidate in candidates:
+        prepared = _prepare_one(candidate, lang, rejected)
+        if prepared is None:
+            continue
+        if (prepared.relation, prepared.template) in seen:
+            rejected.add("templates", f"duplicate:{candidate.source}", lang)
+            continue
+        seen.add((prepared.relation, prepared.template))
+        kept[prepared.relation].append(prepared)
+    return {relation: _select(kept[relation], max_templates, lang, rejected) for relation in sorted(kept)}
+
+
+def _prepare_one(candidate: Candidate, lang: str, rejected: Rejections) -> Optional[PreparedTemplate]:
+    if candidate.relation not in RELATIONS:
+        rejected.add("templates", "relation-not-in-lama-trex", lang)
+        return None
+    pattern = morphology.to_simplified(candidate.pattern) if lang == "zh" else candidate.pattern
+    repaired, reason = morphology.repair_template(pattern, lang)
+    if repaired is None:
+        rejected.add("templates", f"repair:{reason}", lang)
+        return None
+    if candidate.source == "mpararel" and not morphology.lexicon_accepts(repaired, candidate.relation, lang):
+        rejected.add("templates", "lexicon", lang)
+        return None
+    template = morphology.normalize_template(repaired, lang)
+    if template.count(SUBJECT_SLOT) != 1 or template.count(OBJECT_SLOT) != 1:
+        rejected.add("templates", "slot-count", lang)
+        return None
+    return PreparedTemplate(
+        relation=candidate.relation, lang=lang, template=template, source=candidate.source,
+        aligned_id=candidate.aligned_id, object_final=morphology.is_object_final(template, lang),
+        template_id=template_id(candidate.relation, lang, template),
+    )
+
+
+def _select(templates: list[PreparedTemplate], max_templates: Optional[int], lang: str,
+            rejected: Rejections) -> list[PreparedTemplate]:
+    if max_templates is None or len(templates) <= max_templates:
+        return templates
+    chosen = templates[:max_templates]
+    if not any(t.object_final for t in chosen):
+        chosen += [t for t in templates[max_templates:] if t.object_final][:1]
+    rejected.add("templates", "over-max-templates", lang, len(templates) - len(chosen))
+    return chosen
+
+
+# ---------------------------------------------------------------------------------------------- facts
+class LabelConverter:
+    """Traditional -> Simplified Chinese, once per unique label (opencc is the slow part)."""
+
+    def __init__(self) -> None:
+        self.cache: dict[str, str] = {}
+
+    def __call__(self, text: str) -> str:
+        converted = self.cache.get(text)
+        if converted is None:
+            converted = self.cache[text] = morphology.to_simplified(text)
+        return converted
+
+    @property
+    def changed(self) -> int:
+        return sum(source != target for source, target in self.cache.items())
+
+
+def facts_by_key(facts: Iterable[Fact], lang: str, rejected: Rejections) -> dict[Key, Fact]:
+    """One fact per (relation, sub_uri, obj_uri); later duplicates are counted and dropped."""
+    out: dict[Key, Fact] = {}
+    for fact in facts:
+        if fact.relation not in RELATIONS:
+            rejected.add("facts", f"relation-not-in-lama-trex:{lang}")
+        elif fact.key in out:
+            rejected.add("facts", f"duplicate:{lang}")
+        else:
+            out[fact.key] = fact
+    return out
+
+
+def chinese_facts(sources: SourceSet, rejected: Rejections, convert: LabelConverter) -> tuple[dict[Key, Fact], dict]:
+    """mLAMA zh facts with labels in Simplified script: the zh-hans tuple's labels where the fact has one."""
+    hans = {fact.key: fact for fact in sources.zh_hans_facts()}
+    out = {}
+    origin = Counter()
+    for key, fact in facts_by_key(sources.facts("zh"), "zh", rejected).items():
+        labelled = hans.get(key, fact)
+        origin["zh-hans-tuples" if key in hans else "mlama-zh"] += 1
+        out[key] = Fact(fact.relation, fact.sub_uri, fact.obj_uri, convert(labelled.sub_label),
+                        convert(labelled.obj_label), fact.lineid, fact.uuid)
+    return out, {"label_origin": dict(sorted(origin.items())), "labels_converted": len(convert.cache),
+                 "labels_changed_by_t2s": convert.changed}
+
+
+# -------------------------------------------------------------------------------------------- queries
+_WORD_SCRIPTS_WITHOUT_SPACES = {"ja", "zh", "ko"}  # ko glues particles to words: plain substring test
+
+
+def object_in_query(obj_label: str, query: str, lang: str) -> bool:
+    """True when the answer is spelled inside its own query (case-insensitive; whole words where spaced)."""
+    needle, hay = obj_label.casefold(), query.casefold()
+    if needle not in hay:
+        return False
+    if lang in _WORD_SCRIPTS_WITHOUT_SPACES:
+        return True
+    return re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", hay) is not None
+
+
+def fact_queries(fact: Fact, lang: str, templates: Sequence[PreparedTemplate],
+                 rejected: Rejections) -> list[QueryRecord]:
+    """The queries of one fact in one language, one per template that fills cleanly, duplicates removed."""
+    fact_id = make_fact_id(*fact.key)
+    records, seen = [], set()
+    for template in templates:
+        with_subject = morphology.fill_subject(template.template, lang, fact.sub_label)
+        if with_subject is None:
+            rejected.add("queries", "subject-fill", lang)
+            continue
+        query = morphology.fill_object_mask(with_subject, lang, fact.obj_label)
+        if query is None:
+            rejected.add("queries", "object-fill", lang)
+            continue
+        if object_in_query(fact.obj_label, query, lang):
+            rejected.add("queries", "object-in-query", lang)
+            continue
+        if query in seen:
+            rejected.add("queries", "duplicate", lang)
+            continue
+        seen.add(query)
+        records.append(QueryRecord(
+            fact_id=fact_id, relation=fact.relation, lang=lang, sub_uri=fact.sub_uri, obj_uri=fact.obj_uri,
+            sub_label=fact.sub_label, obj_label=fact.obj_label, template_id=template.template_id,
+            template=template.template, query=query, object_final=template.object_final,
+            source=template.source, aligned_id=template.aligned_id,
+        ))
+    return records
+
+
+def language_queries(lang: str, facts: dict[Key, Fact], templates: dict[str, list[PreparedTemplate]],
+                     keys: Iterable[Key], rejected: Rejections) -> dict[Key, list[QueryRecord]]:
+    """Queries of the given fact keys in one language (keys without a fact in that language are skipped)."""
+    out = {}
+    for key in keys:
+        fact = facts.get(key)
+        if fact is not None:
+            out[key] = fact_queries(fact, lang, templates.get(key[0], ()), rejected)
+    return out
+
+
+# ------------------------------------------------------------------------------------------- generate
+def generate(
+    sources: Optional[SourceSet] = None,
+    languages: Sequence[str] = CORE_LANGUAGES + EXTENDED_LANGUAGES,
+    max_templates: Optional[int] = DEFAULT_MAX_TEMPLATES,
+    min_rephrasings: int = MIN_REPHRASINGS,
+    require_object_final: bool = True,
+    curated_path: Path = CURATED_TEMPLATES,
+    progress: bool = False,
+) -> Generation:
+    """Generate RML-LAMA: queries for the facts parallel across the core languages among `languages`.
+
+    A relation is used when every core language has at least `min_rephrasings` templates for it (and, with
+    `require_object_final`, an object-final one). A core fact is kept when it exists in every core language
+    and yields, in each, at least `min_rephrasings` queries (and an object-final query). Extended languages
+    get queries for the kept facts they have. Output is sorted by (language, fact_id, template_id).
+    """
+    sources = sources if sources is not None else SourceSet()
+    for code in languages:
+        language(code)  # unknown code -> ValueError naming the known ones
+    core = [code for code in CORE_LANGUAGES if code in languages]
+    extended = [code for code in languages if code not in core]
+    if not core:
+        raise InputError(f"no core language among {list(languages)}; core languages: {', '.join(CORE_LANGUAGES)}")
+    rejected = Rejections()
+    convert = LabelConverter()
+    curated = curated_candidates(curated_path)
+
+    langs = _progress(core + extended, progress, "templates and facts")
+    templates = {lang: prepare_templates(source_candidates(sources, lang, curated.get(lang, ())), lang,
+                                         rejected, max_templates) for lang in langs}
+    facts, zh_report = _facts_per_language(sources, core + extended, rejected, convert)
+
+    with_facts = {key[0] for lang in core for key in facts[lang]}
+    relations = _usable_relations(templates, core, with_facts, min_rephrasings, require_object_final, rejected)
+    candidates = _parallel_keys(facts, core, relations, rejected)
+    per_lang = {lang: language_queries(lang, facts[lang], templates[lang], candidates, rejected)
+                for lang in _progress(core, progress, "core queries")}
+    kept = _keep_complete_facts(candidates, per_lang, core, min_rephrasings, require_object_final, rejected)
+    for lang in _progress(extended, progress, "extended queries"):
+        per_lang[lang] = language_queries(lang, facts[lang], templates[lang], kept, rejected)
+
+    records = [record for lang in core + extended for key in kept for record in per_lang[lang].get(key, ())]
+    records.sort(key=lambda r: (r.lang, r.fact_id, r.template_id))
+    report = _report(records, templates, facts, kept, relations, core, extended, rejected, zh_report,
+                     {"max_templates": max_templates, "min_rephrasings": min_rephrasings,
+                      "require_object_final": require_object_final})
+    return Generation(records, report)
+
+
+def _progress(items, enabled: bool, desc: str):
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, unit="lang")
+
+
+def _facts_per_language(sources: SourceSet, langs: Sequence[str], rejected: Rejections,
+                        convert: LabelConverter) -> tuple[dict[str, dict[Key, Fact]], dict]:
+    facts, zh_report = {}, {}
+    for lang in langs:
+        if lang == "zh":
+            facts[lang], zh_report = chinese_facts(sources, rejected, convert)
+        else:
+            facts[lang] = facts_by_key(sources.facts(lang), lang, rejected)
+    return facts, zh_report
+
+
+def _usable_relations(templates: dict[str, dict[str, list[PreparedTemplate]]], core: Sequence[str],
+                      with_facts: set[str], min_rephrasings: int, require_object_final: bool,
+                      rejected: Rejections) -> list[str]:
+    """Relations (with facts) that have enough templates, and an object-final one if required, in every core language."""
+    usable = []
+    for relation in (pid for pid in RELATIONS if pid in with_facts):
+        reason = None
+        for lang in core:
+            chosen = templates[lang].get(relation, [])
+            if len(chosen) < min_rephrasings:
+                reason = f"too-few-templates:{lang}"
+            elif require_object_final and not any(t.object_final for t in chosen):
+                reason = f"no-object-final-template:{lang}"
+            if reason:
+                break
+        if reason:
+            rejected.add("relations", f"{relation}:{reason}")
+        else:
+            usable.append(relation)
+    return usable
+
+
+def _parallel_keys(facts: dict[str, dict[Key, Fact]], core: Sequence[str], relations: Sequence[str],
+                   rejected: Rejections) -> list[Key]:
+    """Fact keys of the usable relations present in every core language, sorted; the others counted."""
+    usable = set(relations)
+    every = set().union(*(facts[lang].keys() for lang in core))
+    keys = []
+    for key in sorted(every):
+        if key[0] not in usable:
+            rejected.add("facts", "relation-unused")
+            continue
+        missing = next((lang for lang in core if key not in facts[lang]), None)
+        if missing is not None:
+            rejected.add("facts", f"missing-in:{missing}")
+            continue
+        keys.append(key)
+    return keys
+
+
+def _keep_complete_facts(keys: Sequence[Key], per_lang: dict[str, dict[Key, list[QueryRecord]]],
+                         core: Sequence[str], min_rephrasings: int, require_object_final: bool,
+                         rejected: Rejections) -> list[Key]:
+    kept = []
+    for key in keys:
+        reason = None
+        for lang in core:
+            queries = per_lang[lang][key]
+            if len(queries) < min_rephrasings:
+                reason = f"too-few-queries:{lang}"
+            elif require_object_final and not any(q.object_final for q in queries):
+                reason = f"no-object-final-query:{lang}"
+            if reason:
+                break
+        if reason:
+            rejected.add("facts", reason)
+        else:
+            kept.append(key)
+    return kept
+
+
+def _report(records: list[QueryRecord], templates: dict, facts: dict, kept: list[Key], relations: list[str],
+            core: list[str], extended: list[str], rejected: Rejections, zh_report: dict, options: dict) -> dict:
+    per_fact: dict[str, Counter] = defaultdict(Counter)
+    final_facts: dict[str, set] = defaultdict(set)
+    for record in records:
+        per_fact[record.lang][record.fact_id] += 1
+        if record.object_final:
+            final_facts[record.lang].add(record.fact_id)
+    n_core = len(kept)
+    langs = core + extended
+    queries = {lang: sum(per_fact[lang].values()) for lang in langs}
+    return {
+        "options": options,
+        "core_languages": core,
+        "extended_languages": extended,
+        "relations_used": relations,
+        "facts_parallel_core": n_core,
+        "facts_per_language": {lang: len(per_fact[lang]) for lang in langs},
+        "coverage_of_core_facts": {lang: round(len(per_fact[lang]) / n_core, 4) if n_core else 0.0 for lang in langs},
+        "queries": queries,
+        "queries_core_total": sum(queries[lang] for lang in core),
+        "rephrasings": {lang: {"min": min(per_fact[lang].values(), default=0),
+                               "mean": round(mean(per_fact[lang].values()), 3) if per_fact[lang] else 0.0}
+                        for lang in langs},
+        "object_final_coverage": {lang: round(len(final_facts[lang]) / n_core, 4) if n_core else 0.0
+                                  for lang in langs},
+        "templates": {lang: _template_counts(templates[lang], relations) for lang in langs},
+        "source_facts": {lang: len(facts[lang]) for lang in langs},
+        "zh": zh_report,
+        "rejected": rejected.as_dict(),
+    }
+
+
+def _template_counts(per_relation: dict[str, list[PreparedTemplate]], relations: list[str]) -> dict:
+    used = [t for relation in relations for t in per_relation.get(relation, ())]
+    by_source = Counter(t.source for t in used)
+    return {
+        "by_source": {source: by_source[source] for source in TEMPLATE_SOURCES},
+        "total": len(used),
+        "object_final": sum(t.object_final for t in used),
+        "aligned": sum(t.aligned_id is not None for t in used),
+    }
+
+
+def report_json(report: dict) -> str:
+    """The report as stable, pretty JSON."""
+    return json.dumps(report, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
