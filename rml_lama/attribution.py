@@ -1,0 +1,400 @@
+"""Integrated gradients of the gold answer's probability over the canonical FFN neurons of each layer.
+
+For layer l, answer token t (predicted at target position p_t) with natural neuron activations w and baseline
+activations b (zeros, or AMIG's masked average), the attribution of neuron i is
+
+    A_i = (w_i - b_i) * sum_k c_k * dP_t(y_t | x, a_l,p_t := b + alpha_k (w - b)) / da_i
+
+with alpha_k, c_k from the Riemann rule (Dai et al.'s "left": alpha_k = k/m, c_k = 1/m, k = 0..m-1). Only layer
+l's neurons at p_t are moved along the path; every other layer and position computes naturally. Multi-token
+answers: per-token attributions are summed ("sum"), averaged ("mean"), or only the first token ("first").
+
+Speed (see docs/attribution.md): one unmodified forward records the hidden state entering every block and
+the arguments each block receives; a row for layer l restarts from the cached state entering block l
+(nothing below l is recomputed); the LM head runs only at the target position; for causal LMs, a row for
+answer token t processes a single position (p_t) through the blocks above l against the cached keys and
+values of the positions before it, which scaling neurons at p_t cannot change. Rows (steps x answer tokens x
+layers) are batched up to `internal_batch_size`, rows of different start layers joining the batch at
+their own block.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import numpy as np
+
+from .errors import RmlLamaError
+from .targets import AGGREGATIONS, EncodedProbe, Probe, aggregate_token_probs, encode_probes
+
+RULES = ("left", "right", "middle", "trapezoid")
+BASELINES = ("zero", "amig")
+
+
+@dataclass
+class Attribution:
+    """Neuron attributions of one probe: scores[i] belongs to layer layers[i]."""
+
+    scores: "torch.FloatTensor"  # [n_selected_layers, d_ff], float32, CPU
+    layers: list[int]
+    gold_prob: float  # the gold answer's probability (aggregated as `aggregation`, see targets.py)
+    baseline_prob: float  # the same with one layer's neurons at the baseline, averaged over `layers`
+    steps: int
+    baseline: str
+    rule: str = "left"
+    aggregation: str = "sum"
+    token_probs: list[float] = field(default_factory=list)  # natural probability of each answer token
+    baseline_token_probs: Optional["torch.Tensor"] = None  # [n_selected_layers, n_answer_tokens], float64
+
+    def completeness(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per selected layer: (sum of the attributions, aggregated P_t(input) - P_t(baseline)).
+
+        The two agree up to the Riemann error (they converge as steps grow); exact for linear paths."""
+        natural = np.asarray(self.token_probs, dtype=np.float64)
+        base = self.baseline_token_probs.numpy()
+        diffs = natural[None, :] - base
+        expected = _aggregate_rows(diffs, self.aggregation)
+        return self.scores.double().sum(dim=1).numpy(), expected
+
+
+def _aggregate_rows(values: np.ndarray, aggregation: str) -> np.ndarray:
+    if aggregation in ("sum", "joint"):
+        return values.sum(axis=1)
+    if aggregation == "mean":
+        return values.mean(axis=1)
+    return values[:, 0]
+
+
+def path_points(steps: int, rule: str = "left") -> tuple[list[float], list[float]]:
+    """(alphas, weights) of a Riemann rule with `steps` points on [0, 1].
+
+    left: k/m (k = 0..m-1), Dai et al.; right: k/m (k = 1..m); middle: (k + 1/2)/m; weights 1/m.
+    trapezoid: k/(m-1) (k = 0..m-1), weights 1/(m-1) with both ends halved (the exact trapezoid rule;
+    Captum's "riemann_trapezoid" uses 1/m instead, so its weights sum to 1 - 1/m).
+    """
+    if steps < 1 or (rule == "trapezoid" and steps < 2):
+        raise RmlLamaError(f"steps must be at least {2 if rule == 'trapezoid' else 1}, got {steps}")
+    m = steps
+    if rule == "left":
+        return [k / m for k in range(m)], [1 / m] * m
+    if rule == "right":
+        return [k / m for k in range(1, m + 1)], [1 / m] * m
+    if rule == "middle":
+        return [(k + 0.5) / m for k in range(m)], [1 / m] * m
+    if rule == "trapezoid":
+        weights = [1 / (m - 1)] * m
+        weights[0] = weights[-1] = 0.5 / (m - 1)
+        return [k / (m - 1) for k in range(m)], weights
+    raise RmlLamaError(f"unknown Riemann rule {rule!r}; choose one of {', '.join(RULES)}")
+
+
+# ------------------------------------------------------------------------------------------ recording
+@dataclass
+class _Replay:
+    """What rows restarting inside the network need for one sequence (full, or one causal suffix token)."""
+
+    hidden_in: list  # per block: hidden state entering it, [1, T', d]
+    block_args: list  # per block: positional args after the hidden state
+    block_kwargs: list  # per block: keyword args
+    prefix: Optional[list]  # per block: (keys, values) of the positions before the suffix (causal only)
+    positions: dict[int, int]  # answer token index -> its target position in this sequence
+    tokens: list[int]  # answer token indices served by this replay
+
+
+def _cache_argument_name(model) -> str:
+    names = inspect.signature(model.forward).parameters
+    return "cache" if "cache" in names else "past_key_values"
+
+
+class _BlockRecorder:
+    """Forward pre-hooks recording each block's input hidden state and arguments (always removed)."""
+
+    def __init__(self, blocks):
+        self.blocks = blocks
+        self.hidden: list = [None] * len(blocks)
+        self.args: list = [None] * len(blocks)
+        self.kwargs: list = [None] * len(blocks)
+        self.handles = []
+
+    def __enter__(self):
+        for index, block in enumerate(self.blocks):
+            self.handles.append(block.register_forward_pre_hook(self._hook(index), with_kwargs=True))
+        return self
+
+    def _hook(self, index: int):
+        def record(module, args, kwargs):
+            if args:
+                self.hidden[index], self.args[index] = args[0].detach(), tuple(args[1:])
+            else:
+                kwargs = dict(kwargs)
+                self.hidden[index], self.args[index] = kwargs.pop("hidden_states").detach(), ()
+            self.kwargs[index] = {k: v for k, v in kwargs.items() if k != "hidden_states"}
+
+        return record
+
+    def __exit__(self, *exc):
+        for handle in self.handles:
+            handle.remove()
+        return False
+
+
+class _ActivationRecorder:
+    """Forward pre-hooks capturing the canonical neurons at given positions of every layer (always removed)."""
+
+    def __init__(self, projections, positions: Sequence[int]):
+        self.projections, self.positions = projections, list(positions)
+        self.values: list = [None] * len(projections)
+        self.handles = []
+
+    def __enter__(self):
+        for index, proj in enumerate(self.projections):
+            self.handles.append(proj.register_forward_pre_hook(self._hook(index)))
+        return self
+
+    def _hook(self, index: int):
+        def record(module, args):
+            self.values[index] = args[0][:, self.positions].detach()  # [rows, n_positions, d_ff]
+
+        return record
+
+    def __exit__(self, *exc):
+        for handle in self.handles:
+            handle.remove()
+        return False
+
+
+def _natural_pass(bundle, item: EncodedProbe, want_cache: bool):
+    """The unmodified forward: block inputs/arguments, natural neurons at the targets, per-token log-probs."""
+    import torch
+
+    model, adapter = bundle.model, bundle.adapter
+    ids = torch.tensor([item.input_ids], device=bundle.device)
+    extra = {"use_cache": True} if want_cache else ({"use_cache": False} if bundle.kind == "causal" else {})
+    with torch.no_grad(), _BlockRecorder(adapter.blocks(model)) as blocks, _ActivationRecorder(
+        adapter.ffn_out_projections(model), item.target_positions
+    ) as acts:
+        out = model(input_ids=ids, **extra)
+    logits = out.logits[0, list(item.target_positions)].to(torch.float64)
+    gold = torch.log_softmax(logits, dim=-1)[torch.arange(len(item.answer_ids)), torch.tensor(item.answer_ids, device=logits.device)]
+    natural = [v[0] for v in acts.values]  # per layer [n_tokens, d_ff]
+    cache = getattr(out, "cache", None) or getattr(out, "past_key_values", None)
+    return blocks, natural, gold.cpu().numpy(), cache
+
+
+def _suffix_replay(bundle, item: EncodedProbe, token: int, cache) -> _Replay:
+    """Record what the blocks receive when only the target position of `token` runs, after its prefix."""
+    import torch
+    from transformers import DynamicCache
+
+    model, adapter = bundle.model, bundle.adapter
+    position = item.target_positions[token]
+    prefix = [(layer.keys[..., :position, :], layer.values[..., :position, :]) for layer in cache.layers]
+    replay_cache = None
+    if position > 0:
+        replay_cache = DynamicCache(config=model.config)
+        for index, (keys, values) in enumerate(prefix):
+            replay_cache.update(keys, values, index)
+    ids = torch.tensor([item.input_ids[position : position + 1]], device=bundle.device)
+    kwargs = {_cache_argument_name(model): replay_cache, "use_cache": replay_cache is not None}
+    with torch.no_grad(), _BlockRecorder(adapter.blocks(model)) as blocks:
+        model(input_ids=ids, **kwargs)
+    return _Replay(blocks.hidden, blocks.args, blocks.kwargs, prefix if position > 0 else None, {token: 0}, [token])
+
+
+def _amig_baseline(bundle, item: EncodedProbe) -> list:
+    """AMIG: per context position c, the neurons at the targets with token c replaced by the mask (masked LM)
+    or the end-of-text token (causal LM); the baseline is their mean. Per layer [n_tokens, d_ff]."""
+    import torch
+
+    tokenizer = bundle.tokenizer
+    replacement = tokenizer.mask_token_id if bundle.kind == "masked" else (
+        tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.bos_token_id)
+    if replacement is None:
+        raise RmlLamaError("the AMIG baseline needs a mask (masked LM) or end-of-text (causal LM) token")
+    if not item.context_positions:
+        raise RmlLamaError(f"query {item.probe.query!r}: no context tokens to build the AMIG baseline from")
+    ids = torch.tensor([item.input_ids] * len(item.context_positions), device=bundle.device)
+    ids[torch.arange(len(item.context_positions)), torch.tensor(item.context_positions)] = replacement
+    extra = {"use_cache": False} if bundle.kind == "causal" else {}
+    adapter = bundle.adapter
+    with torch.no_grad(), _ActivationRecorder(adapter.ffn_out_projections(bundle.model), item.target_positions) as acts:
+        bundle.model(input_ids=ids, **extra)
+    return [v.mean(dim=0) for v in acts.values]
+
+
+# ------------------------------------------------------------------------------------------- replaying
+@dataclass(frozen=True)
+class _Row:
+    layer: int
+    token: int
+    alpha: float
+    weight: float
+
+
+def _swap_cache(args: tuple, kwargs: dict, cache) -> tuple[tuple, dict]:
+    from transformers.cache_utils import Cache
+
+    args = tuple(cache if isinstance(a, Cache) else a for a in args)
+    kwargs = {k: (cache if isinstance(v, Cache) else v) for k, v in kwargs.items()}
+    return args, kwargs
+
+
+def _run_rows(bundle, replay: _Replay, rows: Sequence[_Row], natural, base, answer_ids, accumulate):
+    """One batched pass for rows sorted by layer; returns per-row probabilities, adds weighted grads."""
+    import torch
+    from transformers import DynamicCache
+
+    model, adapter = bundle.model, bundle.adapter
+    blocks, projections = adapter.blocks(model), adapter.ffn_out_projections(model)
+    device = bundle.device
+    cache = DynamicCache(config=model.config) if replay.prefix is not None else None
+    hidden, leaves = None, []
+    row_positions = torch.tensor([replay.positions[r.token] for r in rows], device=device)
+    for j in range(rows[0].layer, len(blocks)):
+        new = [i for i, r in enumerate(rows) if r.layer == j]
+        handle = None
+        if new:
+            fresh = replay.hidden_in[j].expand(len(new), -1, -1)
+            hidden = fresh if hidden is None else torch.cat([hidden, fresh])
+            tokens = torch.tensor([rows[i].token for i in new], device=device)
+            alphas = torch.tensor([rows[i].alpha for i in new], device=device, dtype=natural[j].dtype)[:, None]
+            leaf = (base[j][tokens] + alphas * (natural[j][tokens] - base[j][tokens])).requires_grad_(True)
+            leaves.append((leaf, new))
+            where = (torch.tensor(new, device=device), row_positions[new])
+            handle = projections[j].register_forward_pre_hook(_place(leaf, where))
+        try:
+            args, kwargs = adapter.batch_block_args(replay.block_args[j], replay.block_kwargs[j], hidden.shape[0])
+            if cache is not None:
+                keys, values = replay.prefix[j]
+                cache.update(keys.expand(hidden.shape[0], -1, -1, -1), values.expand(hidden.shape[0], -1, -1, -1), j)
+            args, kwargs = _swap_cache(args, kwargs, cache)
+            out = blocks[j](hidden, *args, **kwargs)
+        finally:
+            if handle is not None:
+                handle.remove()
+        hidden = out[0] if isinstance(out, tuple) else out
+    final = hidden[torch.arange(len(rows), device=device), row_positions]
+    logits = adapter.logits_from_final_hidden(model, final)
+    log_probs = torch.log_softmax(logits.to(torch.promote_types(logits.dtype, torch.float32)), dim=-1)
+    gold = torch.tensor([answer_ids[r.token] for r in rows], device=device)
+    probs = log_probs[torch.arange(len(rows), device=device), gold].exp()
+    grads = torch.autograd.grad(probs.sum(), [leaf for leaf, _ in leaves])
+    for (leaf, indices), grad in zip(leaves, grads):
+        for offset, i in enumerate(indices):
+            accumulate(rows[i], grad[offset])
+    return probs.detach()
+
+
+def _place(leaf, where):
+    def hook(module, args):
+        x = args[0].clone()
+        x[where] = leaf.to(x.dtype)
+        return (x,) + tuple(args[1:])
+
+    return hook
+
+
+# ----------------------------------------------------------------------------------------------- API
+def _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_batch_size) -> list[int]:
+    if rule not in RULES:
+        raise RmlLamaError(f"unknown Riemann rule {rule!r}; choose one of {', '.join(RULES)}")
+    if baseline not in BASELINES:
+        raise RmlLamaError(f"unknown baseline {baseline!r}; choose one of {', '.join(BASELINES)}")
+    if aggregation not in AGGREGATIONS:
+        raise RmlLamaError(f"unknown aggregation {aggregation!r}; choose one of {', '.join(AGGREGATIONS)}")
+    if internal_batch_size < 1:
+        raise RmlLamaError(f"internal_batch_size must be positive, got {internal_batch_size}")
+    path_points(steps, rule)
+    selected = list(range(bundle.n_layers)) if layers is None else sorted({int(l) for l in layers})
+    if not selected or selected[0] < 0 or selected[-1] >= bundle.n_layers:
+        raise RmlLamaError(f"layers must be within 0..{bundle.n_layers - 1}, got {layers}")
+    return selected
+
+
+def _attribute_one(bundle, item: EncodedProbe, *, steps, rule, baseline, layers, aggregation,
+                   internal_batch_size, suffix_cache) -> Attribution:
+    import torch
+
+    causal_suffix = bundle.kind == "causal" and suffix_cache
+    blocks, natural, gold_log_probs, cache = _natural_pass(bundle, item, want_cache=causal_suffix)
+    n_tokens = 1 if aggregation == "first" else len(item.answer_ids)
+    base = _amig_baseline(bundle, item) if baseline == "amig" else [torch.zeros_like(n) for n in natural]
+    if causal_suffix:
+        replays = [_suffix_replay(bundle, item, t, cache) for t in range(n_tokens)]
+    else:
+        positions = {t: item.target_positions[t] for t in range(n_tokens)}
+        replays = [_Replay(blocks.hidden, blocks.args, blocks.kwargs, None, positions, list(range(n_tokens)))]
+    alphas, weights = path_points(steps, rule)
+    if 0.0 not in alphas:  # the path's start, for the baseline probability and the completeness check
+        alphas, weights = [0.0] + alphas, [0.0] + weights
+    acc_dtype = torch.promote_types(natural[0].dtype, torch.float32)
+    layer_slot = {layer: i for i, layer in enumerate(layers)}
+    grad_sum = torch.zeros(len(layers), n_tokens, bundle.d_ff, dtype=acc_dtype, device=bundle.device)
+    base_probs = torch.zeros(len(layers), n_tokens, dtype=torch.float64)
+
+    def accumulate(row: _Row, grad):
+        if row.weight:
+            grad_sum[layer_slot[row.layer], row.token] += row.weight * grad.to(acc_dtype)
+
+    with torch.enable_grad():
+        for replay in replays:
+            rows = [_Row(l, t, a, w) for l in layers for t in replay.tokens for a, w in zip(alphas, weights)]
+            for start in range(0, len(rows), internal_batch_size):
+                chunk = rows[start : start + internal_batch_size]
+                probs = _run_rows(bundle, replay, chunk, natural, base, item.answer_ids, accumulate)
+                for row, prob in zip(chunk, probs.tolist()):
+                    if row.alpha == 0.0:
+                        base_probs[layer_slot[row.layer], row.token] = prob
+    delta = torch.stack([(natural[l] - base[l])[:n_tokens] for l in layers]).to(acc_dtype)
+    per_token = delta * grad_sum  # [n_layers, n_tokens, d_ff]
+    scores = per_token.mean(dim=1) if aggregation == "mean" else per_token.sum(dim=1)
+    token_probs = np.exp(gold_log_probs)
+    layer_base = [aggregate_token_probs(np.log(np.maximum(row, 1e-300)), aggregation) for row in base_probs.numpy()]
+    return Attribution(
+        scores=scores.detach().to("cpu", torch.float32),
+        layers=list(layers),
+        gold_prob=aggregate_token_probs(gold_log_probs, aggregation),
+        baseline_prob=float(np.mean(layer_base)),
+        steps=steps,
+        baseline=baseline,
+        rule=rule,
+        aggregation=aggregation,
+        token_probs=[float(p) for p in token_probs[:n_tokens]],
+        baseline_token_probs=base_probs,
+    )
+
+
+def attribute(bundle, probes: Sequence[Probe], *, steps: int = 20, rule: str = "left", baseline: str = "zero",
+              layers: Optional[Sequence[int]] = None, aggregation: str = "sum", internal_batch_size: int = 64,
+              progress: bool = False, suffix_cache: bool = True, max_answer_tokens: int = 8) -> list[Attribution]:
+    """Integrated-gradients attributions of each probe's gold answer to every selected layer's FFN neurons.
+
+    steps/rule: Riemann sum (default Dai et al.'s left rule, 20 steps); baseline: "zero" or "amig";
+    layers: subset (default all); aggregation over answer tokens: "sum", "mean" or "first";
+    internal_batch_size: rows (steps x answer tokens x layers) per batched pass, which bounds memory;
+    suffix_cache: causal LMs process only the target position above the restart layer (exact; off = the
+    whole sequence, for checking). Bad probes raise RmlLamaError naming the query before any work starts.
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    selected = _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_batch_size)
+    encoded = encode_probes(bundle, probes, max_answer_tokens=max_answer_tokens)
+    bundle.model.eval()
+    results = []
+    for item in tqdm(encoded, desc="attribution", unit="query", disable=not progress):
+        results.append(_attribute_one(bundle, item, steps=steps, rule=rule, baseline=baseline, layers=selected,
+                                      aggregation=aggregation, internal_batch_size=internal_batch_size,
+                                      suffix_cache=suffix_cache))
+    return results
+
+
+def completeness_gap(bundle, probe: Probe, layer: int, *, steps: int = 20, rule: str = "left",
+                     baseline: str = "zero", aggregation: str = "sum") -> tuple[float, float]:
+    """(sum of layer `layer`'s attributions, P(input) - P(baseline) for that layer), aggregated over answer
+    tokens as the attributions are. They agree up to the Riemann error, which shrinks as steps grow."""
+    result = attribute(bundle, [probe], steps=steps, rule=rule, baseline=baseline, layers=[layer],
+                       aggregation=aggregation)[0]
+    sums, expected = result.completeness()
+    return float(sums[0]), float(expected[0])

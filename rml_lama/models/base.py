@@ -1,0 +1,72 @@
+"""The architecture adapter: where each family keeps its blocks, its canonical neuron, its final norm and head.
+
+The canonical neuron of layer i is the INPUT of the FFN output projection of block i (size d_ff): GELU(W1 x)
+for BERT/GPT-2-style MLPs, act(gate(x)) * up(x) for gated MLPs. Everything model-specific the attribution engine
+needs is reached through an Adapter, so the engine itself is architecture-agnostic.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+
+def resolve_path(root: Any, path: str) -> Any:
+    """`resolve_path(model, "encoder.layer")` -> model.encoder.layer ("" returns root)."""
+    obj = root
+    for part in filter(None, path.split(".")):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _no_batch_change(args: tuple, kwargs: dict, batch: int) -> tuple[tuple, dict]:
+    return args, kwargs
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """How to find the parts of one architecture family (paths are attribute paths).
+
+    blocks_path, final_norm_path: relative to `model.base_model` (the bare transformer);
+    out_proj_path: relative to one block; head_path: relative to the LM model itself.
+    """
+
+    name: str
+    model_types: tuple[str, ...]
+    description: str
+    kind: str  # "masked" | "causal"
+    blocks_path: str
+    out_proj_path: str
+    head_path: str
+    final_norm_path: Optional[str] = None
+    # Adjusts block arguments recorded at batch size 1 to `batch` rows (BLOOM folds heads into its alibi batch).
+    batch_block_args: Callable[[tuple, dict, int], tuple[tuple, dict]] = field(default=_no_batch_change)
+
+    def blocks(self, model) -> list:
+        """The transformer blocks, in order."""
+        return list(resolve_path(model.base_model, self.blocks_path))
+
+    def ffn_out_projections(self, model) -> list:
+        """One FFN output projection per block; its input is the canonical neuron vector."""
+        return [resolve_path(block, self.out_proj_path) for block in self.blocks(model)]
+
+    def final_norm(self, model):
+        """The norm applied after the last block (None for post-LN encoders such as BERT)."""
+        return resolve_path(model.base_model, self.final_norm_path) if self.final_norm_path else None
+
+    def head(self, model):
+        """The LM head module mapping final hidden states to vocabulary logits."""
+        return resolve_path(model, self.head_path)
+
+    def logits_from_final_hidden(self, model, hidden):
+        """Logits from hidden states leaving the last block (final norm, then head); any leading dims."""
+        norm = self.final_norm(model)
+        if norm is not None:
+            hidden = norm(hidden)
+        return self.head(model)(hidden)
+
+    def d_ff(self, model) -> int:
+        """Size of the canonical neuron vector (input features of the output projection)."""
+        proj = self.ffn_out_projections(model)[0]
+        if hasattr(proj, "in_features"):
+            return int(proj.in_features)
+        return int(proj.weight.shape[0])  # GPT-2's Conv1D stores its weight as [in, out]
