@@ -1,0 +1,469 @@
+"""The small default multilingual masked LM: trained from scratch on RML-LAMA rephrasings of a fixed fact subset.
+
+`rml-lama train-model` picks a seeded, relation-stratified subset of facts that exist in all 7 core languages,
+holds out a deterministic share of the templates (rephrasings) of every (relation, language), trains a
+sentencepiece tokenizer and a 3-layer XLM-R-style masked LM on the remaining queries, and measures precision@1
+on seen templates and on the held-out rephrasings, per language. Training examples are encoded exactly like
+probes are at evaluation time: the query's [MASK] becomes as many mask tokens as the answer has tokens, and
+those positions are always predicted (plus 15% random masking of the other tokens, as in BERT).
+
+torch, transformers and sentencepiece are imported inside functions: the dataset build path never imports this
+module, but `default_model_path()` must stay cheap.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import math
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+
+from .errors import RmlLamaError
+from .io import atomic_directory, atomic_write_json
+from .schema import CORE_LANGUAGES, F, MASK
+
+FACTS_FILE = "rml_lama_facts.json"
+REPORT_FILE = "training_report.json"
+
+
+def default_model_path() -> Path:
+    """The folder of the default model shipped inside the package (an HF `save_pretrained` folder)."""
+    return Path(__file__).resolve().parent / "data" / "models" / "rml-lama-mini"
+
+
+@dataclass
+class TrainConfig:
+    """Every choice that shapes the default model; recorded in the model's training report."""
+
+    facts: int = 300
+    seed: int = 0
+    threads: int = 1
+    epochs: float = 30.0
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 0.01
+    warmup_share: float = 0.05
+    random_mask_share: float = 0.15
+    heldout_share: float = 0.25
+    vocab_size: int = 6000
+    hidden_size: int = 128
+    layers: int = 3
+    heads: int = 4
+    d_ff: int = 512
+    dropout: float = 0.1
+    langs: tuple[str, ...] = CORE_LANGUAGES
+    max_steps: Optional[int] = None  # cap on optimiser steps (tests); None = epochs decide
+    eval_max_queries: Optional[int] = None  # per (language, seen/held-out); None = all
+
+
+# ------------------------------------------------------------------------------------------- data choice
+def _stable_key(seed: int, text: str) -> str:
+    return hashlib.sha256(f"{seed}:{text}".encode("utf-8")).hexdigest()
+
+
+def parallel_facts(df: pd.DataFrame, langs: tuple[str, ...] = CORE_LANGUAGES) -> pd.DataFrame:
+    """One row per fact that has queries in every language of `langs` (columns fact_id, relation, sub_uri)."""
+    in_langs = df[df[F.LANG].isin(langs)]
+    lang_counts = in_langs.groupby(F.FACT_ID)[F.LANG].nunique()
+    complete = lang_counts.index[lang_counts == len(langs)]
+    facts = in_langs[in_langs[F.FACT_ID].isin(complete)][[F.FACT_ID, F.RELATION, F.SUB_URI]]
+    return facts.drop_duplicates(F.FACT_ID).sort_values(F.FACT_ID).reset_index(drop=True)
+
+
+def select_facts(df: pd.DataFrame, n_facts: int, seed: int, langs: tuple[str, ...] = CORE_LANGUAGES) -> list[str]:
+    """A seeded, relation-stratified choice of `n_facts` facts present in every language of `langs`.
+
+    Relations take turns (round robin, in sorted order) so every relation gets about the same share; within a
+    relation facts are ordered by a seeded hash. At most one fact per (relation, subject): two objects for the
+    same subject would make the same queries ask for two answers.
+    """
+    facts = parallel_facts(df, langs)
+    if facts.empty:
+        raise RmlLamaError(f"no fact has queries in all of {', '.join(langs)}")
+    facts = facts.assign(key=[_stable_key(seed, fid) for fid in facts[F.FACT_ID]]).sort_values("key")
+    facts = facts.drop_duplicates([F.RELATION, F.SUB_URI])
+    queues = {rel: list(group[F.FACT_ID]) for rel, group in facts.groupby(F.RELATION, sort=True)}
+    chosen: list[str] = []
+    while len(chosen) < n_facts and any(queues.values()):
+        for rel in sorted(queues):
+            if queues[rel] and len(chosen) < n_facts:
+                chosen.append(queues[rel].pop(0))
+    return sorted(chosen)
+
+
+def heldout_templates(df: pd.DataFrame, share: float, seed: int) -> list[str]:
+    """Template ids held out from training: `round(share * n)` of every (relation, language) with n >= 2
+    templates (at least one), chosen by a seeded hash. Relations with one template keep it for training."""
+    held: list[str] = []
+    templates = df[[F.RELATION, F.LANG, F.TEMPLATE_ID]].drop_duplicates()
+    for _, group in templates.groupby([F.RELATION, F.LANG], sort=True):
+        ids = sorted(group[F.TEMPLATE_ID], key=lambda tid: _stable_key(seed, tid))
+        if len(ids) >= 2:
+            held.extend(ids[: max(1, round(share * len(ids)))])
+    return sorted(held)
+
+
+# ------------------------------------------------------------------------------------------- tokenizer
+def _query_segments(query: str) -> list[str]:
+    before, _, after = query.partition(MASK)
+    return [segment for segment in (before.strip(), after.strip()) if segment]
+
+
+def train_tokenizer_pieces(queries: list[str], answers: list[str], vocab_size: int) -> list[tuple[str, float]]:
+    """Train a sentencepiece unigram model on exactly the text the model will see (query segments around the
+    mask, answers on their own) and return its (piece, score) list in XLM-R order: <s> <pad> </s> <unk> first."""
+    import sentencepiece as spm
+
+    texts = sorted({segment for query in queries for segment in _query_segments(query)} | set(answers))
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(texts), model_writer=model, vocab_size=vocab_size, model_type="unigram",
+        hard_vocab_limit=False, character_coverage=1.0, bos_id=0, pad_id=1, eos_id=2, unk_id=3,
+        num_threads=1, minloglevel=2, shuffle_input_sentence=False, max_sentence_length=4096,
+    )
+    processor = spm.SentencePieceProcessor(model_proto=model.getvalue())
+    return [(processor.id_to_piece(i), float(processor.get_score(i))) for i in range(processor.get_piece_size())]
+
+
+def build_tokenizer(pieces: list[tuple[str, float]]):
+    """An XLMRobertaTokenizer from sentencepiece pieces (transformers 5 ignores `vocab_file=`; `vocab=` works)."""
+    from transformers import XLMRobertaTokenizer
+
+    return XLMRobertaTokenizer(vocab=pieces)
+
+
+# ------------------------------------------------------------------------------------------- encoding
+@dataclass
+class Encoded:
+    """Queries encoded as probes: token ids (with the answer's slots masked) and the answer's token ids."""
+
+    input_ids: list[list[int]]
+    answer_ids: list[list[int]]
+
+
+def answer_token_ids(tokenizer, answers: list[str]) -> list[list[int]]:
+    """Each answer's tokens on its own, without sentencepiece's bare word-start piece before CJK text (the rule
+    of `rml_lama.targets`, so training examples are exactly the probes the evaluation builds)."""
+    bare = {tokenizer.convert_tokens_to_ids(piece) for piece in ("▁",)} - {tokenizer.unk_token_id}
+    result = []
+    for ids in tokenizer(list(answers), add_special_tokens=False)["input_ids"]:
+        ids = list(ids)
+        while ids and ids[0] in bare:
+            ids = ids[1:]
+        result.append(ids)
+    return result
+
+
+def encode_queries(tokenizer, queries: list[str], answers: list[str]) -> Encoded:
+    """Encode each query with its [MASK] replaced by k mask tokens, k = the answer's token count."""
+    answer_ids = answer_token_ids(tokenizer, answers)
+    texts = [q.replace(MASK, tokenizer.mask_token * len(ids)) for q, ids in zip(queries, answer_ids)]
+    input_ids = tokenizer(texts)["input_ids"]
+    for text, ids, answer in zip(texts, input_ids, answer_ids):
+        if not answer or ids.count(tokenizer.mask_token_id) != len(answer):
+            raise RmlLamaError(f"cannot encode query {text!r}: expected {len(answer)} mask tokens")
+    return Encoded(input_ids=[list(ids) for ids in input_ids], answer_ids=[list(ids) for ids in answer_ids])
+
+
+def _pad(rows: list[list[int]], pad_id: int):
+    import torch
+
+    width = max(len(row) for row in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    for i, row in enumerate(rows):
+        ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
+    return ids, ids != pad_id
+
+
+def length_batches(lengths: list[int], batch_size: int, rng: np.random.Generator) -> list[list[int]]:
+    """Batches of similar length (little padding), in a seeded random order, each batch's rows shuffled first."""
+    order = rng.permutation(len(lengths))
+    order = sorted(order, key=lambda i: lengths[i])  # stable: equal lengths keep their random order
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+# ------------------------------------------------------------------------------------------- model
+def build_model(vocab_size: int, config: TrainConfig, max_length: int):
+    """A small XLM-R-style masked LM (random init from the torch seed set by the caller)."""
+    from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
+
+    model_config = XLMRobertaConfig(
+        vocab_size=vocab_size, hidden_size=config.hidden_size, num_hidden_layers=config.layers,
+        num_attention_heads=config.heads, intermediate_size=config.d_ff, max_position_embeddings=max_length + 2,
+        type_vocab_size=1, hidden_dropout_prob=config.dropout, attention_probs_dropout_prob=config.dropout,
+        pad_token_id=1, bos_token_id=0, eos_token_id=2, tie_word_embeddings=True,
+    )
+    return XLMRobertaForMaskedLM(model_config)
+
+
+def masked_batch(input_ids, attention, answer_slots, tokenizer, share: float, generator):
+    """Mask `share` of the ordinary tokens at random (80% mask, 10% random token, 10% kept, as in BERT) on top of
+    the always-masked answer slots; return the model input and the labels (-100 where nothing is predicted)."""
+    import torch
+
+    special = torch.zeros_like(input_ids, dtype=torch.bool)
+    for token_id in tokenizer.all_special_ids:
+        special |= input_ids == token_id
+    ordinary = attention & ~special
+    pick = (torch.rand(input_ids.shape, generator=generator) < share) & ordinary
+    labels = torch.full_like(input_ids, -100)
+    labels[pick] = input_ids[pick]
+    labels[answer_slots[0], answer_slots[1]] = answer_slots[2]
+    draw = torch.rand(input_ids.shape, generator=generator)
+    model_input = input_ids.clone()
+    model_input[pick & (draw < 0.8)] = tokenizer.mask_token_id
+    random_tokens = torch.randint(len(tokenizer), input_ids.shape, generator=generator)
+    swap = pick & (draw >= 0.8) & (draw < 0.9)
+    model_input[swap] = random_tokens[swap]
+    return model_input, labels
+
+
+def answer_slots(batch_rows: list[list[int]], answers: list[list[int]], mask_id: int):
+    """(row indices, column indices, gold token ids) of the answer's mask tokens in a padded batch."""
+    import torch
+
+    rows, cols, gold = [], [], []
+    for r, (ids, answer) in enumerate(zip(batch_rows, answers)):
+        positions = [c for c, token in enumerate(ids) if token == mask_id]
+        rows += [r] * len(positions)
+        cols += positions
+        gold += answer
+    return torch.tensor(rows), torch.tensor(cols), torch.tensor(gold)
+
+
+def masked_lm_loss(model, model_input, attention, labels):
+    """Cross-entropy at the labelled positions only: the LM head runs on those rows, not on every position."""
+    import torch
+
+    hidden = model.base_model(input_ids=model_input, attention_mask=attention.long()).last_hidden_state
+    where = labels != -100
+    logits = model.lm_head(hidden[where])
+    return torch.nn.functional.cross_entropy(logits, labels[where])
+
+
+def _lr_factor(step: int, total: int, warmup: int) -> float:
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def train_model(model, tokenizer, encoded: Encoded, config: TrainConfig, progress: bool = True) -> list[float]:
+    """Train in place with AdamW and a warmup + cosine schedule; return the mean loss of every epoch."""
+    import torch
+    from tqdm.auto import tqdm
+
+    rng = np.random.default_rng(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
+    lengths = [len(ids) for ids in encoded.input_ids]
+    steps_per_epoch = math.ceil(len(lengths) / config.batch_size)
+    total = max(1, round(config.epochs * steps_per_epoch))
+    if config.max_steps is not None:
+        total = min(total, config.max_steps)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: _lr_factor(step, total, max(1, round(config.warmup_share * total))))
+    model.train()
+    epoch_losses: list[float] = []
+    step = 0
+    bar = tqdm(total=total, desc="train", unit="step", disable=not progress, mininterval=10)
+    while step < total:
+        losses = []
+        for batch in length_batches(lengths, config.batch_size, rng):
+            if step >= total:
+                break
+            rows = [encoded.input_ids[i] for i in batch]
+            input_ids, attention = _pad(rows, tokenizer.pad_token_id)
+            slots = answer_slots(rows, [encoded.answer_ids[i] for i in batch], tokenizer.mask_token_id)
+            model_input, labels = masked_batch(input_ids, attention, slots, tokenizer, config.random_mask_share,
+                                               generator)
+            loss = masked_lm_loss(model, model_input, attention, labels)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimiser.step()
+            schedule.step()
+            losses.append(float(loss.detach()))
+            step += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
+        epoch_losses.append(float(np.mean(losses)))
+    bar.close()
+    model.eval()
+    return epoch_losses
+
+
+# ------------------------------------------------------------------------------------------- measuring
+def candidate_logprobs(model, tokenizer, queries: list[str], candidates: list[list[str]], batch_size: int = 256):
+    """Mean per-token log-probability of every candidate answer of every query (candidate with k tokens is
+    scored in the query with k mask tokens; tokens scored independently, as in mLAMA's ranking)."""
+    import torch
+
+    unique = sorted({c for cs in candidates for c in cs})
+    cand_ids = dict(zip(unique, answer_token_ids(tokenizer, unique)))
+    jobs: dict[tuple[int, int], None] = {}  # (query index, k) -> one forward row
+    for qi, cs in enumerate(candidates):
+        for c in cs:
+            jobs[(qi, len(cand_ids[c]))] = None
+    keys = list(jobs)
+    texts = [queries[qi].replace(MASK, tokenizer.mask_token * k) for qi, k in keys]
+    rows = tokenizer(texts)["input_ids"]
+    log_probs: dict[tuple[int, int], "torch.Tensor"] = {}
+    with torch.no_grad():
+        for start in range(0, len(keys), batch_size):
+            chunk = rows[start : start + batch_size]
+            ids, attention = _pad(chunk, tokenizer.pad_token_id)
+            hidden = model.base_model(input_ids=ids, attention_mask=attention.long()).last_hidden_state
+            where = ids == tokenizer.mask_token_id
+            scores = torch.log_softmax(model.lm_head(hidden[where]), dim=-1)
+            counts = where.sum(dim=1).tolist()
+            for key, piece in zip(keys[start : start + batch_size], torch.split(scores, counts)):
+                log_probs[key] = piece
+    result = []
+    for qi, cs in enumerate(candidates):
+        row = []
+        for c in cs:
+            ids = cand_ids[c]
+            piece = log_probs[(qi, len(ids))]
+            row.append(float(piece[torch.arange(len(ids)), torch.tensor(ids)].mean()))
+        result.append(row)
+    return result
+
+
+def greedy_exact(model, tokenizer, encoded: Encoded, batch_size: int = 256) -> list[bool]:
+    """Whether the vocabulary argmax at every answer slot is the gold token (the answer length is given)."""
+    import torch
+
+    hits = []
+    with torch.no_grad():
+        for start in range(0, len(encoded.input_ids), batch_size):
+            chunk = encoded.input_ids[start : start + batch_size]
+            ids, attention = _pad(chunk, tokenizer.pad_token_id)
+            hidden = model.base_model(input_ids=ids, attention_mask=attention.long()).last_hidden_state
+            where = ids == tokenizer.mask_token_id
+            best = model.lm_head(hidden[where]).argmax(dim=-1)
+            counts = where.sum(dim=1).tolist()
+            for answer, guess in zip(encoded.answer_ids[start : start + batch_size], torch.split(best, counts)):
+                hits.append(guess.tolist() == answer)
+    return hits
+
+
+def precision_at_1(model, tokenizer, queries: pd.DataFrame) -> dict:
+    """Per language: p@1 of the gold object among the relation's candidate objects (the objects of the chosen
+    facts of that relation in that language), greedy exact match over the vocabulary, and the query count."""
+    candidates_of = queries.groupby([F.RELATION, F.LANG])[F.OBJ_LABEL].agg(lambda s: sorted(set(s))).to_dict()
+    candidates = [candidates_of[(rel, lang)] for rel, lang in zip(queries[F.RELATION], queries[F.LANG])]
+    scores = candidate_logprobs(model, tokenizer, list(queries[F.QUERY]), candidates)
+    ranked_first = [cs[int(np.argmax(s))] == gold for cs, s, gold in zip(candidates, scores, queries[F.OBJ_LABEL])]
+    greedy = greedy_exact(model, tokenizer, encode_queries(tokenizer, list(queries[F.QUERY]),
+                                                          list(queries[F.OBJ_LABEL])))
+    frame = pd.DataFrame({F.LANG: list(queries[F.LANG]), "p1": ranked_first, "greedy": greedy})
+    figures = {lang: {"p_at_1": round(float(g["p1"].mean()), 4), "greedy_exact": round(float(g["greedy"].mean()), 4),
+                      "queries": int(len(g))} for lang, g in frame.groupby(F.LANG, sort=True)}
+    figures["all"] = {"p_at_1": round(float(frame["p1"].mean()), 4),
+                      "greedy_exact": round(float(frame["greedy"].mean()), 4), "queries": int(len(frame))}
+    return figures
+
+
+def _sample_per_lang(queries: pd.DataFrame, limit: Optional[int], seed: int) -> pd.DataFrame:
+    if limit is None:
+        return queries
+    keyed = queries.assign(_key=[_stable_key(seed, q) for q in queries[F.QUERY]]).sort_values("_key")
+    return keyed.groupby(F.LANG, sort=True).head(limit).drop(columns="_key").sort_index()
+
+
+# ------------------------------------------------------------------------------------------- the whole job
+@dataclass
+class TrainingResult:
+    model: object
+    tokenizer: object
+    facts: list[str]
+    heldout: list[str]
+    report: dict = field(default_factory=dict)
+
+
+def train_default_model(release: pd.DataFrame, config: TrainConfig, progress: bool = True) -> TrainingResult:
+    """Choose facts and held-out templates, train tokenizer and model, measure p@1; nothing is written."""
+    import torch
+    import transformers
+
+    started = time.time()
+    torch.manual_seed(config.seed)
+    torch.set_num_threads(config.threads)
+    torch.use_deterministic_algorithms(True)
+    data = release[release[F.LANG].isin(config.langs)]
+    facts = select_facts(data, config.facts, config.seed, config.langs)
+    data = data[data[F.FACT_ID].isin(facts)].drop_duplicates([F.LANG, F.QUERY, F.OBJ_LABEL])
+    data = data.sort_values([F.FACT_ID, F.LANG, F.TEMPLATE_ID]).reset_index(drop=True)
+    heldout = heldout_templates(data, config.heldout_share, config.seed)
+    is_heldout = data[F.TEMPLATE_ID].isin(heldout)
+    seen, unseen = data[~is_heldout], data[is_heldout]
+
+    pieces = train_tokenizer_pieces(list(data[F.QUERY]), sorted(set(data[F.OBJ_LABEL])), config.vocab_size)
+    tokenizer = build_tokenizer(pieces)
+    encoded = encode_queries(tokenizer, list(seen[F.QUERY]), list(seen[F.OBJ_LABEL]))
+    all_lengths = [len(ids) for ids in encode_queries(tokenizer, list(data[F.QUERY]),
+                                                      list(data[F.OBJ_LABEL])).input_ids]
+    model = build_model(len(tokenizer), config, max_length=max(64, max(all_lengths)))
+    trained_at = time.time()
+    losses = train_model(model, tokenizer, encoded, config, progress=progress)
+    train_seconds = time.time() - trained_at
+    figures = {
+        "seen": precision_at_1(model, tokenizer, _sample_per_lang(seen, config.eval_max_queries, config.seed)),
+        "heldout": precision_at_1(model, tokenizer, _sample_per_lang(unseen, config.eval_max_queries, config.seed)),
+    }
+    report = {
+        "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(config).items()},
+        "facts": len(facts), "relations": int(data[F.RELATION].nunique()),
+        "train_queries": int(len(seen)), "heldout_queries": int(len(unseen)), "heldout_templates": len(heldout),
+        "vocab_size": len(tokenizer), "parameters": int(sum(p.numel() for p in model.parameters())),
+        "epoch_losses": [round(x, 4) for x in losses], "train_seconds": round(train_seconds, 1),
+        "total_seconds": round(time.time() - started, 1), "figures": figures,
+        "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
+                     "python": platform.python_version()},
+    }
+    return TrainingResult(model=model, tokenizer=tokenizer, facts=facts, heldout=heldout, report=report)
+
+
+def save_trained(result: TrainingResult, out: Path, release_note: Optional[str] = None) -> None:
+    """Write the checkpoint folder atomically: model, tokenizer, rml_lama_facts.json, training_report.json."""
+    with atomic_directory(out) as tmp:
+        result.model.save_pretrained(tmp)
+        result.tokenizer.save_pretrained(tmp)
+        config = result.report["config"]
+        atomic_write_json(tmp / FACTS_FILE, {
+            "facts": result.facts, "heldout_templates": result.heldout, "seed": config["seed"],
+            "langs": config["langs"], "release": release_note, "figures": result.report["figures"],
+        })
+        atomic_write_json(tmp / REPORT_FILE, {**result.report, "release": release_note})
+
+
+def _read_release(folder: Optional[str], langs: tuple[str, ...]) -> pd.DataFrame:
+    if folder is not None and str(folder).endswith(".parquet"):
+        return pd.read_parquet(folder)
+    from .release import read_release
+
+    return read_release(folder, langs=list(langs))
+
+
+def cmd_train_model(args: argparse.Namespace) -> int:
+    """`rml-lama train-model`: train the default model on a release and save it with its report."""
+    config = TrainConfig(facts=args.facts, seed=args.seed, threads=args.threads)
+    if args.epochs is not None:
+        config.epochs = args.epochs
+    release = _read_release(args.release, config.langs)
+    result = train_default_model(release, config)
+    save_trained(result, Path(args.out), release_note=str(args.release or "shipped release"))
+    print(json.dumps(result.report["figures"], indent=2))
+    print(f"saved {args.out} ({result.report['parameters']:,} parameters, "
+          f"{result.report['train_seconds']:.0f} s training)")
+    return 0
