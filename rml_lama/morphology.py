@@ -66,8 +66,9 @@ def repair_template(template: str, lang: str) -> tuple[Optional[str], Optional[s
     Maps slot variants (`[x]`, `[y]`, full-width, transliterated) to `[X]`/`[Y]`; rejects broken slots
     ("[X]n]": `broken-slot`), templates without exactly one `[X]` and one `[Y]` (`slot-count`), slots glued to
     each other (`adjacent-slots`) and templates with no word besides the slots (`no-words`); fixes glue errors:
-    hu "[X]fővárosa" -> "[X] fővárosa" (a suffix glued without hyphen, "[Y]ban", becomes "[Y]-ban"), fi
-    "[X]n" and "[Y]: ssä" -> "[X]:n", "[Y]:ssä", ar "[X]في" -> "[X] في". Returns (template, None) with the
+    hu "[X]fővárosa" -> "[X] fővárosa" (a suffix glued without hyphen, "[Y]ban", or detached, "[Y] -ban",
+    becomes "[Y]-ban"), fi "[X]n", "[X] n" and "[Y]: ssä" -> "[X]:n", "[Y]:ssä", ko "[Y]와 (과)" -> "[Y]와",
+    ar "[X]في" -> "[X] في", a leading bullet ("●") removed. Returns (template, None) with the
     template already normalized (`normalize_template`), or (None, reason); one of `REJECT_REASONS`.
     """
     text = unicodedata.normalize("NFC", template)
@@ -87,12 +88,22 @@ def repair_template(template: str, lang: str) -> tuple[Optional[str], Optional[s
     return normalize_template(text, lang), None
 
 
+# Finnish case endings that mParaRel detaches from a slot ("[Y] ssä", "[X] n"); none is a word on its own.
+_FI_DETACHED_ENDINGS = ("n", "ssa", "ssä", "sta", "stä", "lla", "llä", "lta", "ltä", "lle", "ksi", "hen", "han")
+_KO_WRITTEN_ALTERNATIVE_RE = re.compile(r"([\uac00-\ud7a3]) ?\((?:은|는|이|가|을|를|과|와|으|로|으로)\)")
+
+
 def _repair_glue(text: str, lang: str) -> str:
+    text = text.lstrip("●•・*-– ")
     if lang == "hu":
+        text = re.sub(r"\[([XY])\] +-(?=[^\W\d_])", r"[\1]-", text)
         return re.sub(r"\[([XY])\]([^\W\d_]+)", _hu_glue_repair, text)
     if lang == "fi":
-        text = re.sub(r"\[([XY])\]:\s+([^\W\d_]{1,5})\b", r"[\1]:\2", text)
+        endings = "|".join(_FI_DETACHED_ENDINGS)
+        text = re.sub(r"\[([XY])\]:?\s+(" + endings + r")\b", r"[\1]:\2", text)
         return re.sub(r"\[([XY])\]([^\W\d_]{1,5})\b", r"[\1]:\2", text)
+    if lang == "ko":  # "[Y]와 (과)": the written alternative goes, the particle rule picks the form
+        return _KO_WRITTEN_ALTERNATIVE_RE.sub(r"\1", text)
     if lang == "ar":
         return re.sub(r"\[([XY])\](?=[\u0600-\u06FF])", r"[\1] ", text)
     return text
