@@ -245,6 +245,7 @@ _KO_ZEROS_FINAL = {1: _CONSONANT, 2: _CONSONANT, 3: _CONSONANT}
 _KO_MYRIAD_FINAL = {1: _CONSONANT, 2: _CONSONANT, 3: _VOWEL, 4: _CONSONANT}
 
 
+@lru_cache(maxsize=1 << 16)
 def korean_final_sound(label: str) -> Optional[str]:
     """'vowel', 'rieul' (final ㄹ) or 'consonant' for the sound a Korean reader ends `label` with, or None.
 
@@ -283,16 +284,25 @@ def _korean_number_final(text: str) -> str:
     return _KO_MYRIAD_FINAL.get(zeros // 4, _CONSONANT)
 
 
-def _korean_particle(run: str, final: Optional[str]) -> Optional[tuple[str, str]]:
-    """(particle form, rest of run) for a glued Hangul run, or None when it starts with no known particle."""
+def _korean_candidates() -> tuple[tuple[str, str, Optional[str], str], ...]:
+    """(form found in a template, consonant form, vowel form, neutral form), longest forms first."""
     candidates = []
     for consonant_form, vowel_form, neutral in _KO_PARTICLES:
         for form in (consonant_form, vowel_form):
             candidates.append((form, consonant_form, vowel_form, neutral))
     for form in _KO_COPULA:
         candidates.append((form, "이다", None, "이다"))
-    candidates.sort(key=lambda c: -len(c[0]))
-    for form, consonant_form, vowel_form, neutral in candidates:
+    return tuple(sorted(candidates, key=lambda c: -len(c[0])))
+
+
+_KO_CANDIDATES = _korean_candidates()
+
+
+def _korean_particle(run: str, final: Optional[str]) -> Optional[tuple[str, str]]:
+    """(particle form, rest of run) for a glued Hangul run, or None when it starts with no known particle."""
+    if not run:
+        return None
+    for form, consonant_form, vowel_form, neutral in _KO_CANDIDATES:
         rest = run[len(form):]
         if not run.startswith(form) or rest not in _KO_CONTINUATIONS:
             continue
@@ -310,6 +320,8 @@ def _korean_particle(run: str, final: Optional[str]) -> Optional[tuple[str, str]
 
 def _fill_korean(text: str, slot: str, filler: str, label: str) -> str:
     final = korean_final_sound(label)
+    if not _slot_run_re(slot).search(text).group(1):  # nothing glued to the slot
+        return text.replace(slot, filler, 1)
 
     def replace(match: re.Match) -> str:
         run = match.group(1)
@@ -318,7 +330,12 @@ def _fill_korean(text: str, slot: str, filler: str, label: str) -> str:
             return filler + run
         return filler + particle[0] + particle[1]
 
-    return re.sub(re.escape(slot) + r"([\uac00-\ud7a3]*)", replace, text, count=1)
+    return _slot_run_re(slot).sub(replace, text, count=1)
+
+
+@lru_cache(maxsize=8)
+def _slot_run_re(slot: str) -> re.Pattern:
+    return re.compile(re.escape(slot) + r"([\uac00-\ud7a3]*)")
 
 
 # --------------------------------------------------------------------------------- Hungarian suffixes
@@ -422,13 +439,18 @@ def _hu_lengthened(word: str) -> str:
 _HU_GLUED_RE = r"(?:-([^\W\d_]+))?"
 
 
+@lru_cache(maxsize=8)
+def _hu_slot_re(slot: str) -> re.Pattern:
+    return re.compile(re.escape(slot) + _HU_GLUED_RE)
+
+
 def _fill_hungarian(text: str, slot: str, label: str, filler: Optional[str]) -> Optional[str]:
     """Fill `slot` with the label (filler None) or with `filler` (the mask), agreeing a glued suffix.
 
     A subject is written with the suffix attached (Párizsban, Afrikában); the mask keeps the hyphen
     ("[MASK]-ban") so that the gold label itself is what the model must produce.
     """
-    match = re.search(re.escape(slot) + _HU_GLUED_RE, text)
+    match = _hu_slot_re(slot).search(text)
     if match is None:
         return None
     suffix = match.group(1)
@@ -440,23 +462,23 @@ def _fill_hungarian(text: str, slot: str, label: str, filler: Optional[str]) -> 
         if form is None:
             return None
         replacement = (_hu_lengthened(label) + form) if filler is None else f"{filler}-{form}"
-    text = text[: match.start()] + replacement + text[match.end():]
-    return _hu_article(text, replacement, label)
+    before = _hu_article(text[: match.start()], label)
+    return before + replacement + text[match.end():]
 
 
-def _hu_article(text: str, replacement: str, label: str) -> str:
-    """The definite article before the filled slot agrees with the label: "az" before a vowel, else "a"."""
+_HU_ARTICLE_RE = re.compile(r"(?:^|(?<=\W))([Aa]z?) $")
+
+
+def _hu_article(before: str, label: str) -> str:
+    """The definite article just before the slot agrees with the label: "az" before a vowel, else "a"."""
+    found = _HU_ARTICLE_RE.search(before)
     first = label.strip()[:1].casefold()
-    if not first.isalpha():
-        return text
+    if found is None or not first.isalpha():
+        return before
     article = "az" if first in _HU_VOWELS else "a"
-
-    def agree(match: re.Match) -> str:
-        word = match.group(1)
-        new = article.capitalize() if word[0].isupper() else article
-        return new + " "
-
-    return re.sub(r"(?<!\w)([Aa]z?) (?=" + re.escape(replacement) + ")", agree, text, count=1)
+    if found.group(1)[0].isupper():
+        article = article.capitalize()
+    return before[: found.start(1)] + article + " "
 
 
 # ------------------------------------------------------------------------------------------- filling
