@@ -66,12 +66,14 @@ class CheckResult:
     metric: dict[str, float] = field(default_factory=dict)  # a per-language figure (rate, mean, share)
     failed_langs: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    description: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name, "severity": self.severity, "passed": self.passed, "message": self.message,
             "counts": self.counts, "examples": self.examples, "metric_name": self.metric_name,
             "metric": self.metric, "failed_langs": self.failed_langs, "problems": self.problems,
+            "description": self.description,
         }
 
 
@@ -133,5 +135,5 @@ def to_result(check: Check, finding: Finding, ctx: CheckContext) -> CheckResult:
         name=check.name, severity=check.severity, passed=passed, message=message, counts=counts,
         examples=(examples or [])[:MAX_EXAMPLES], metric_name=finding.metric_name,
         metric={k: round(float(v), 4) for k, v in sorted(finding.metric.items())},
-        failed_langs=sorted(failed), problems=list(finding.problems),
+        failed_langs=sorted(failed), problems=list(finding.problems), description=check.description,
     )

@@ -117,10 +117,7 @@ def render_markdown(report: ValidationReport) -> str:
         "## Figures per language", "", markdown_table(*metric_rows(report)), "",
         "## Check descriptions", "",
     ]
-    from . import CHECKS
-
-    lines += [f"- `{r.name}` ({r.severity}): {CHECKS[r.name].description if r.name in CHECKS else ''}"
-              for r in report.results]
+    lines += [f"- `{r.name}` ({r.severity}): {r.description}" for r in report.results]
     failing = [r for r in report.results if not r.passed]
     if failing:
         lines += ["", "## What to fix", ""]

@@ -23,12 +23,14 @@ from .structure import missing_columns
 def _crashed(name: str, error: Exception) -> CheckResult:
     check = CHECKS[name]
     problem = f"the check could not run: {type(error).__name__}: {error}"
-    return CheckResult(name, check.severity, False, problem, {}, [], problems=[problem])
+    return CheckResult(name, check.severity, False, problem, {}, [], problems=[problem],
+                       description=check.description)
 
 
 def _skipped(name: str, reason: str) -> CheckResult:
     check = CHECKS[name]
-    return CheckResult(name, check.severity, False, f"not run: {reason}", {}, [], problems=[reason])
+    return CheckResult(name, check.severity, False, f"not run: {reason}", {}, [], problems=[reason],
+                       description=check.description)
 
 
 def run_checks(ctx: CheckContext, names: Optional[Sequence[str]] = None, progress: bool = False) -> list[CheckResult]:
@@ -109,6 +111,8 @@ def validate_release(
     folder = Path(folder)
     frame = read_release(folder)
     stats = read_stats(folder)
+    if not isinstance(stats, dict):
+        raise RmlLamaError(f"{folder / 'stats.json'}: expected a JSON object, got {type(stats).__name__}")
     tokenize = None
     if tokenizer:
         from .tokens import auto_tokenizer
