@@ -346,9 +346,11 @@ _HU_ROUNDED_VOWELS = set("öőüű")
 _HU_NEUTRAL_VOWELS = set("iíé")
 _HU_VOWELS = _HU_BACK_VOWELS | _HU_ROUNDED_VOWELS | _HU_NEUTRAL_VOWELS | {"e"}
 _HU_LETTERS = set("abcdefghijklmnopqrstuvwxyz") | _HU_VOWELS
-# Consonants after which the accusative is a bare -t (Berlint, Párizst, Londont); others need an unpredictable
-# linking vowel (Madridot, Budapestet, házat), so such templates are dropped.
-_HU_BARE_T_ENDINGS = ("j", "l", "n", "r", "s", "z")
+# Consonants after which the accusative is a bare -t (Berlint, Párizst, Londont); after the others it takes the
+# linking vowel o/e/ö (Madridot, Budapestet, Pekinget). Lowering stems (ház -> házat) are native common nouns.
+_HU_BARE_T_CONSONANTS = ("j", "l", "ly", "n", "ny", "r", "s", "sz", "z", "zs")
+_HU_DIGRAPHS = ("dzs", "cs", "dz", "gy", "ly", "ny", "sz", "ty", "zs")  # longest first
+_HU_CONSONANTS = set("bcdfghjklmnprstvz")
 
 # family -> (back, front unrounded, front rounded) forms; the suffixes a slot can carry in the sources.
 _HU_SUFFIXES: dict[str, tuple[str, str, str]] = {
@@ -406,24 +408,47 @@ def hungarian_harmony(word: str) -> Optional[str]:
     return _HU_FRONT  # only i, í, é
 
 
+def _hu_final_consonant(word: str) -> Optional[str]:
+    """The final consonant letter of a word, digraphs included (sz, zs, cs, gy, ly, ny, ty, dz, dzs)."""
+    lower = word.strip().casefold()
+    for digraph in _HU_DIGRAPHS:
+        if lower.endswith(digraph):
+            return digraph
+    return lower[-1] if lower and lower[-1] in _HU_CONSONANTS else None
+
+
 def _hu_suffix_form(family: str, word: str) -> Optional[str]:
-    """The suffix of `family` that agrees with `word` (without the stem change), or None when unsafe."""
+    """The suffix of `family` that agrees with `word`, as written after a hyphen ("-ban", "-nal", "-ot"),
+    or None when unsafe."""
     harmony = hungarian_harmony(word)
     if harmony is None:
         return None
     back, front, rounded = _HU_SUFFIXES[family]
     form = {_HU_BACK: back, _HU_FRONT: front, _HU_ROUNDED: rounded}[harmony]
-    final = word.strip()[-1].casefold()
-    ends_in_vowel = final in _HU_VOWELS
-    if family in ("instrumental", "translative") and not ends_in_vowel:
-        return None  # the v assimilates to the final consonant (Párizzsal): not applied, template dropped
-    if family == "superessive" and ends_in_vowel:
-        return "n"
-    if family == "accusative":
-        if ends_in_vowel or final in _HU_BARE_T_ENDINGS:
-            return "t"
+    ends_in_vowel = word.strip()[-1].casefold() in _HU_VOWELS
+    if ends_in_vowel:
+        return {"superessive": "n", "accusative": "t"}.get(family, form)
+    consonant = _hu_final_consonant(word)
+    if consonant is None:
         return None
+    if family in ("instrumental", "translative"):  # the v assimilates: Londonnal, Párizzsal, CNN-nel
+        return consonant + form[1:]
+    if family == "accusative":  # bare -t after j l ly n ny r s sz z zs, else a linking vowel (Madridot)
+        return "t" if consonant in _HU_BARE_T_CONSONANTS else form
     return form
+
+
+def _hu_attached(word: str, family: str, form: str) -> str:
+    """The word with the suffix attached: Afrika+ban -> Afrikában, Párizs+zsal -> Párizzsal, Bonn+nal -> Bonnal."""
+    stem = _hu_lengthened(word)
+    if family not in ("instrumental", "translative") or stem[-1].casefold() in _HU_VOWELS:
+        return stem + form
+    consonant = _hu_final_consonant(stem)
+    lower = stem.casefold()
+    if len(consonant) == 1 and lower.endswith(consonant * 2):  # Bonn: no third n
+        return stem + form[len(consonant):]
+    # double the consonant, a digraph by its first letter: London -> Londonn-al, Párizs -> Párizzs-al
+    return stem[: len(stem) - len(consonant)] + stem[len(stem) - len(consonant)] + stem[len(stem) - len(consonant):] + form[len(consonant):]
 
 
 def _hu_lengthened(word: str) -> str:
@@ -461,7 +486,7 @@ def _fill_hungarian(text: str, slot: str, label: str, filler: Optional[str]) -> 
         form = _hu_suffix_form(family, label) if family else None
         if form is None:
             return None
-        replacement = (_hu_lengthened(label) + form) if filler is None else f"{filler}-{form}"
+        replacement = _hu_attached(label, family, form) if filler is None else f"{filler}-{form}"
     before = _hu_article(text[: match.start()], label)
     return before + replacement + text[match.end():]
 
@@ -490,9 +515,9 @@ def fill_subject(template: str, lang: str, subject: str) -> Optional[str]:
     Korean: a particle glued to the slot (은/는, 이/가, 을/를, 과/와, 으로/로, 이라고/라고, 였다/이었다, 다/이다...)
     follows the subject's final sound (`korean_final_sound`), the neutral written form (을(를)) where the
     reading is unknown. Hungarian: a hyphen-glued case suffix (-ban/-ben, -ból/-ből, -hoz/-hez/-höz, ...)
-    follows the subject's vowel harmony and is attached (Párizsban, Afrikában); the article a/az before the
-    slot agrees; None where this cannot be done safely (-val/-vel after a consonant, an accusative needing a
-    linking vowel, an unknown suffix, an acronym). Other languages, zh and ja included: plain replacement.
+    follows the subject's vowel harmony and is attached (Párizsban, Afrikában, Londonnal, Madridot); the
+    article a/az before the slot agrees; None where this cannot be done safely (an unknown suffix such as
+    the adjectival -i, an acronym, a digit, a word ending in a letter foreign to Hungarian spelling). Other languages, zh and ja included: plain replacement.
     """
     return _fill(template, lang, SUBJECT_SLOT, subject, None)
 

@@ -219,17 +219,44 @@ def test_hungarian_subject_suffix_is_attached(template, subject, expected):
     assert m.fill_subject(template, "hu", subject) == expected
 
 
+@pytest.mark.parametrize("subject, expected", [
+    ("London", "Londonnal határos [Y]."),  # the v of -val assimilates: the consonant doubles
+    ("Párizs", "Párizzsal határos [Y]."),  # a digraph doubles its first letter
+    ("Bonn", "Bonnal határos [Y]."),  # no third consonant
+    ("Kína", "Kínával határos [Y]."),
+    ("Berlin", "Berlinnel határos [Y]."),
+])
+def test_hungarian_instrumental_assimilation(subject, expected):
+    assert m.fill_subject("[X]-val határos [Y].", "hu", subject) == expected
+
+
+@pytest.mark.parametrize("obj, expected", [
+    ("London", f"[X] határos {MASK}-nal."),
+    ("Párizs", f"[X] határos {MASK}-zsal."),
+    ("Kína", f"[X] határos {MASK}-val."),
+])
+def test_hungarian_instrumental_after_the_mask(obj, expected):
+    assert m.fill_object_mask("[X] határos [Y]-val.", "hu", obj) == expected
+
+
+@pytest.mark.parametrize("obj, expected", [
+    ("gitár", f"[X] {MASK}-t játszik."),  # bare -t after r
+    ("zongora", f"[X] {MASK}-t játszik."),
+    ("rock", f"[X] {MASK}-ot játszik."),  # linking vowel after k, back
+    ("Budapest", f"[X] {MASK}-et játszik."),  # front
+])
+def test_hungarian_accusative(obj, expected):
+    assert m.fill_object_mask("[X] [Y]-t játszik.", "hu", obj) == expected
+
+
 @pytest.mark.parametrize("template, label", [
-    ("[X] határos [Y]-val.", "Párizs"),  # -val after a consonant assimilates (Párizzsal): dropped
-    ("[X]-et [Y] birtokolja.", "Budapest"),  # accusative needs a linking vowel (Budapestet): dropped
-    ("[X] [Y]-i származású.", "Berlin"),  # unknown suffix
+    ("[X] [Y]-i származású.", "Berlin"),  # adjectival -i: not a case suffix, unknown
+    ("[X] egy [Y]-nyelvű mű.", "angol"),  # a compound, not a suffix
     ("[X] [Y]-ban született.", "BBC"),  # acronym: reading unknown
+    ("[X] [Y]-ban született.", "Bordeaux"),  # silent final letter
 ])
 def test_hungarian_unsafe_suffix_drops_the_query(template, label):
-    if template.startswith("[X]-"):
-        assert m.fill_subject(template, "hu", label) is None
-    else:
-        assert m.fill_object_mask(template, "hu", label) is None
+    assert m.fill_object_mask(template, "hu", label) is None
 
 
 # ------------------------------------------------------------------------------- other languages
