@@ -78,3 +78,8 @@ def test_lexicon_accepts_the_clean_query_localization_templates():
             if not morphology.lexicon_accepts(repaired, template.relation, lang):
                 rejected.add((template.relation, lang, repaired))
     assert rejected == KNOWN_BAD_QLOC
+
+
+def test_curated_templates_pass_the_lexicon():
+    for row in _curated_rows():
+        assert morphology.lexicon_accepts(row["pattern"], row["relation"], row["lang"]), row
