@@ -235,3 +235,25 @@ def test_bad_curated_line_and_unknown_language(tmp_path: Path) -> None:
 ])
 def test_object_in_query(obj: str, query: str, lang: str, leaks: bool) -> None:
     assert object_in_query(obj, query, lang) is leaks
+
+
+@pytest.mark.slow
+def test_full_generation_meets_the_targets() -> None:
+    """The issue's targets, measured on the shipped sources (about 15 s of CPU)."""
+    from rml_lama.schema import EXTENDED_LANGUAGES, TEMPLATE_SOURCES
+
+    generation = generate()
+    report = generation.report
+    assert report["facts_parallel_core"] >= 7849
+    assert report["queries_core_total"] >= 170_000
+    for lang in CORE_LANGUAGES:
+        assert report["rephrasings"][lang]["min"] >= 2 and report["rephrasings"][lang]["mean"] >= 4
+        assert report["object_final_coverage"][lang] == 1.0
+        assert report["coverage_of_core_facts"][lang] == 1.0
+    for lang in EXTENDED_LANGUAGES:
+        assert report["coverage_of_core_facts"][lang] > 0.5
+    assert {r.source for r in generation.records} <= set(TEMPLATE_SOURCES)
+    zh = [r for r in generation.records if r.lang == "zh"]
+    from rml_lama.morphology import to_simplified
+
+    assert all(to_simplified(r.query) == r.query for r in zh[::97])
