@@ -39,34 +39,28 @@ def _data_files(langs: list[str], split: str) -> list[str]:
     return [f"data/{lang}/{split}-*.parquet" for lang in langs]
 
 
-def _arrow_bytes(rows: pd.DataFrame) -> int:
-    """Size of the rows as an Arrow table, the figure `datasets` records as a split's num_bytes."""
-    import pyarrow as pa
-
-    return int(pa.Table.from_pydict({name: rows[name].tolist() for name in FIELDS}).nbytes)
-
-
-def card_data(frame: pd.DataFrame, stats: dict) -> DatasetCardData:
+def card_data(stats: dict, sizes: dict[tuple[str, str], tuple[int, int]]) -> DatasetCardData:
+    """YAML metadata; `sizes` maps (language, split) to (rows, Arrow bytes) of each data file."""
     langs = stats["languages"]
     features = [{"name": name, "dtype": ARROW_TYPES[name]} for name in FIELDS]
     configs, infos = [], []
     for config in langs + [ALL_CONFIG]:
         members = langs if config == ALL_CONFIG else [config]
-        subset = frame[frame[F.LANG].isin(members)]
-        sizes = {split: subset[subset["split"] == split] for split in SPLITS}
-        present = [split for split in SPLITS if len(sizes[split])]
+        files = {split: [lang for lang in members if (lang, split) in sizes] for split in SPLITS}
+        present = [split for split in SPLITS if files[split]]
         configs.append({
             "config_name": config,
-            "data_files": [
-                {"split": split, "path": _data_files([m for m in members if (sizes[split][F.LANG] == m).any()], split)}
-                for split in present
-            ],
+            "data_files": [{"split": split, "path": _data_files(files[split], split)} for split in present],
         })
         infos.append({
             "config_name": config,
             "features": features,
             "splits": [
-                {"name": split, "num_bytes": _arrow_bytes(sizes[split]), "num_examples": len(sizes[split])}
+                {
+                    "name": split,
+                    "num_bytes": sum(sizes[(lang, split)][1] for lang in files[split]),
+                    "num_examples": sum(sizes[(lang, split)][0] for lang in files[split]),
+                }
                 for split in present
             ],
         })
@@ -144,7 +138,7 @@ def _report_section(report: dict) -> str:
     return "\n".join(lines) + "\n\nThe full counts are in `build_report.json`."
 
 
-def render_card(frame: pd.DataFrame, stats: dict, report: dict) -> str:
+def render_card(frame: pd.DataFrame, stats: dict, report: dict, sizes: dict[tuple[str, str], tuple[int, int]]) -> str:
     fields = "\n".join(f"| `{name}` | {ARROW_TYPES[name]} | {FIELD_DESCRIPTIONS[name]} |" for name in FIELDS)
     core = ", ".join(f"`{lang}`" for lang in stats["core_languages"])
     splits = stats["splits"]
@@ -225,4 +219,4 @@ mParaRel and the query-localization templates.
 {CITATION}
 ```
 """
-    return f"---\n{card_data(frame, stats).to_yaml()}\n---\n{body}"
+    return f"---\n{card_data(stats, sizes).to_yaml()}\n---\n{body}"

@@ -18,6 +18,7 @@ from typing import Iterable, Optional, Sequence, Union
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import __version__
@@ -53,11 +54,21 @@ def parquet_path(lang: str, split: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- writing
+SORT_KEYS = [(F.LANG, "ascending"), (F.FACT_ID, "ascending"), (F.TEMPLATE_ID, "ascending")]
+
+
+def records_table(records: Iterable[QueryRecord]) -> pa.Table:
+    """The records as one Arrow table in release order, with the split of each fact as an extra column."""
+    records = list(records)
+    columns = {name: [getattr(record, name) for record in records] for name in FIELDS}
+    split_by_fact = {fact_id: split_of(fact_id) for fact_id in set(columns[F.FACT_ID])}
+    columns[SPLIT_COLUMN] = [split_by_fact[fact_id] for fact_id in columns[F.FACT_ID]]
+    schema = ARROW_SCHEMA.append(pa.field(SPLIT_COLUMN, pa.string()))
+    return pa.Table.from_pydict(columns, schema=schema).sort_by(SORT_KEYS)
+
+
 def records_frame(records: Iterable[QueryRecord]) -> pd.DataFrame:
-    rows = [[getattr(record, name) for name in FIELDS] for record in records]
-    frame = pd.DataFrame(rows, columns=list(FIELDS))
-    frame[SPLIT_COLUMN] = [split_of(fact_id) for fact_id in frame[F.FACT_ID]]
-    return frame.sort_values([F.LANG, F.FACT_ID, F.TEMPLATE_ID], kind="stable").reset_index(drop=True)
+    return records_table(records).to_pandas()
 
 
 def ordered_languages(langs: Iterable[str]) -> list[str]:
@@ -66,8 +77,19 @@ def ordered_languages(langs: Iterable[str]) -> list[str]:
     return known + sorted(present - set(known))
 
 
-def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    table = pa.Table.from_pydict({name: frame[name].tolist() for name in FIELDS}, schema=ARROW_SCHEMA)
+def split_tables(table: pa.Table) -> dict[tuple[str, str], pa.Table]:
+    """One table of release columns per (language, split) that has rows."""
+    parts = {}
+    for lang in ordered_languages(table.column(F.LANG).unique().to_pylist()):
+        of_lang = table.filter(pc.equal(table.column(F.LANG), lang))
+        for split in SPLITS:
+            part = of_lang.filter(pc.equal(of_lang.column(SPLIT_COLUMN), split)).select(list(FIELDS))
+            if part.num_rows:  # `datasets` cannot read an empty parquet file: an empty split has no file
+                parts[(lang, split)] = part
+    return parts
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path, compression="zstd", compression_level=9, row_group_size=50_000)
 
@@ -126,22 +148,21 @@ def write_release(
     records: Iterable[QueryRecord], out: PathLike, report: Optional[dict] = None
 ) -> Path:
     """Write a complete release folder atomically (a failure leaves any earlier release untouched)."""
-    frame = records_frame(records)
-    if frame.empty:
+    table = records_table(records)
+    if table.num_rows == 0:
         raise RmlLamaError("refusing to write an empty release")
     out = Path(out)
     with atomic_directory(out) as tmp:
-        langs = ordered_languages(frame[F.LANG].unique())
-        for lang in langs:
-            for split in SPLITS:
-                rows = frame[(frame[F.LANG] == lang) & (frame[SPLIT_COLUMN] == split)]
-                if len(rows):  # `datasets` cannot read an empty parquet file: an empty split has no file
-                    _write_parquet(rows, tmp / parquet_path(lang, split))
+        parts = split_tables(table)
+        for (lang, split), part in parts.items():
+            _write_parquet(part, tmp / parquet_path(lang, split))
+        frame = table.to_pandas()
         stats = compute_stats(frame)
         stats["checksum"] = release_checksum(tmp)
+        sizes = {key: (part.num_rows, part.nbytes) for key, part in parts.items()}
         atomic_write_json(tmp / STATS_FILE, stats)
         atomic_write_json(tmp / REPORT_FILE, report or {})
-        (tmp / CARD_FILE).write_text(render_card(frame, stats, report or {}), encoding="utf-8")
+        (tmp / CARD_FILE).write_text(render_card(frame, stats, report or {}, sizes), encoding="utf-8")
     return out
 
 
