@@ -35,7 +35,7 @@ from .schema import (
     make_fact_id,
     template_id,
 )
-from .sources import Fact, SourceSet, Template
+from .sources import Fact, SourceSet, Template, field_value, iter_json_lines
 
 CURATED_TEMPLATES = Path(__file__).resolve().parent / "data" / "curated" / "templates.jsonl"
 
@@ -105,20 +105,18 @@ class Rejections:
 # ------------------------------------------------------------------------------------------ templates
 def curated_candidates(path: Union[str, Path] = CURATED_TEMPLATES) -> dict[str, list[Candidate]]:
     """The project's curated templates ({"relation", "lang", "pattern", "note"} per line), by language."""
-    from .sources import _field, iter_json_lines
-
     path = Path(path)
     if not path.is_file():
         return {}
     out: dict[str, list[Candidate]] = defaultdict(list)
     for line, obj in iter_json_lines(path.read_bytes(), path):
-        relation = _field(obj, "relation", str, path, line)
-        lang = _field(obj, "lang", str, path, line)
+        relation = field_value(obj, "relation", str, path, line)
+        lang = field_value(obj, "lang", str, path, line)
         if relation not in RELATIONS:
             raise InputError(f"unknown relation {relation!r}", path, line, "relation")
         if lang not in LANGUAGES:
             raise InputError(f"unknown language {lang!r}", path, line, "lang")
-        out[lang].append(Candidate(relation, _field(obj, "pattern", str, path, line), "curated"))
+        out[lang].append(Candidate(relation, field_value(obj, "pattern", str, path, line), "curated"))
     return dict(out)
 
 

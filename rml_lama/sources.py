@@ -89,7 +89,10 @@ def iter_json_lines(data: bytes, path: Path) -> Iterator[tuple[int, dict]]:
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false"}
 
 
-def _field(obj: dict, name: str, kind: type, path: Path, line: int, required: bool = True) -> Any:
+def field_value(obj: dict, name: str, kind: type, path: Path, line: int, required: bool = True) -> Any:
+    """obj[name], checked to be of `kind` (non-blank for str); InputError naming file, line and field otherwise.
+
+    A missing optional field gives None."""
     if name not in obj:
         if required:
             raise InputError("missing field", path, line, name)
@@ -113,12 +116,12 @@ def parse_facts(data: bytes, path: Path, relation: str) -> list[Fact]:
     for line, obj in iter_json_lines(data, path):
         facts.append(Fact(
             relation=relation,
-            sub_uri=_field(obj, "sub_uri", str, path, line),
-            obj_uri=_field(obj, "obj_uri", str, path, line),
-            sub_label=_field(obj, "sub_label", str, path, line),
-            obj_label=_field(obj, "obj_label", str, path, line),
-            lineid=_field(obj, "lineid", int, path, line),
-            uuid=_field(obj, "uuid", str, path, line, required=False),
+            sub_uri=field_value(obj, "sub_uri", str, path, line),
+            obj_uri=field_value(obj, "obj_uri", str, path, line),
+            sub_label=field_value(obj, "sub_label", str, path, line),
+            obj_label=field_value(obj, "obj_label", str, path, line),
+            lineid=field_value(obj, "lineid", int, path, line),
+            uuid=field_value(obj, "uuid", str, path, line, required=False),
         ))
     return facts
 
@@ -147,8 +150,8 @@ def _parse_facts_fast(data: bytes, relation: str) -> Optional[list[Fact]]:
 def parse_patterns(data: bytes, path: Path, relation: str) -> list[Template]:
     """Templates of one mParaRel-format file (`pattern[, checked-by-human]` per line)."""
     return [
-        Template(relation, _field(obj, "pattern", str, path, line),
-                 bool(_field(obj, "checked-by-human", bool, path, line, required=False)))
+        Template(relation, field_value(obj, "pattern", str, path, line),
+                 bool(field_value(obj, "checked-by-human", bool, path, line, required=False)))
         for line, obj in iter_json_lines(data, path)
     ]
 
@@ -156,7 +159,7 @@ def parse_patterns(data: bytes, path: Path, relation: str) -> list[Template]:
 def parse_relation_templates(data: bytes, path: Path, key: str) -> list[Template]:
     """Templates of a file with `relation` and `key` ("template" for mLAMA, "pattern" for query-localization)."""
     return [
-        Template(_field(obj, "relation", str, path, line), _field(obj, key, str, path, line))
+        Template(field_value(obj, "relation", str, path, line), field_value(obj, key, str, path, line))
         for line, obj in iter_json_lines(data, path)
     ]
 
