@@ -1,0 +1,188 @@
+"""The attribution engine against a plain per-layer reference (hooks, one full forward per step) and Captum."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from rml_lama.attribution import Attribution, attribute, completeness_gap, path_points
+from rml_lama.errors import RmlLamaError
+from rml_lama.targets import Probe, encode_probes
+from tests.tiny_models import FAMILIES, UNENCODABLE, tiny_bundle
+
+SINGLE = Probe("The capital of France is [MASK].", "Paris")
+MULTI = Probe("法国的首都是[MASK]。", "巴黎")  # two answer tokens in the tiny tokenizer
+
+
+def _prob_with_neurons(bundle, ids, layer, position, acts, token):
+    """P(token at position) with the layer's neurons at `position` replaced by `acts` (full forward)."""
+    proj = bundle.adapter.ffn_out_projections(bundle.model)[layer]
+
+    def place(module, args):
+        x = args[0].clone()
+        x[0, position] = acts
+        return (x,) + tuple(args[1:])
+
+    handle = proj.register_forward_pre_hook(place)
+    try:
+        logits = bundle.model(input_ids=ids).logits[0, position]
+    finally:
+        handle.remove()
+    return torch.softmax(logits.double(), dim=-1)[token]
+
+
+def _natural_neurons(bundle, ids, layer, position):
+    seen = {}
+    proj = bundle.adapter.ffn_out_projections(bundle.model)[layer]
+    handle = proj.register_forward_pre_hook(lambda m, a: seen.setdefault("x", a[0].detach()))
+    try:
+        with torch.no_grad():
+            bundle.model(input_ids=ids)
+    finally:
+        handle.remove()
+    return seen["x"][:, position]
+
+
+def _amig_reference(bundle, item, layer, position):
+    replacement = bundle.tokenizer.mask_token_id if bundle.kind == "masked" else bundle.tokenizer.eos_token_id
+    acts = []
+    for c in item.context_positions:
+        ids = torch.tensor([item.input_ids])
+        ids[0, c] = replacement
+        acts.append(_natural_neurons(bundle, ids, layer, position)[0])
+    return torch.stack(acts).mean(0)
+
+
+def reference_attribution(bundle, probe, layer, steps, baseline="zero", rule="left"):
+    """Plain per-layer IG: one full forward per step and answer token, attributions summed over tokens."""
+    item = encode_probes(bundle, [probe])[0]
+    ids = torch.tensor([item.input_ids])
+    alphas, weights = path_points(steps, rule)
+    total = torch.zeros(bundle.d_ff, dtype=torch.float64)
+    for t, (position, token) in enumerate(zip(item.target_positions, item.answer_ids)):
+        w = _natural_neurons(bundle, ids, layer, position)[0]
+        b = _amig_reference(bundle, item, layer, position) if baseline == "amig" else torch.zeros_like(w)
+        grad_sum = torch.zeros_like(w)
+        for alpha, weight in zip(alphas, weights):
+            acts = (b + alpha * (w - b)).requires_grad_(True)
+            prob = _prob_with_neurons(bundle, ids, layer, position, acts, token)
+            grad_sum += weight * torch.autograd.grad(prob, acts)[0]
+        total += ((w - b) * grad_sum).double()
+    return total
+
+
+def _rel_err(a, b):
+    return float((a.double() - b.double()).abs().max() / b.double().abs().max())
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_engine_equals_plain_reference_in_float64(family):
+    bundle = tiny_bundle(family, dtype=torch.float64)
+    results = attribute(bundle, [SINGLE, MULTI], steps=4, internal_batch_size=5)
+    for probe, result in zip([SINGLE, MULTI], results):
+        assert result.scores.dtype == torch.float32 and result.scores.shape == (bundle.n_layers, bundle.d_ff)
+        for layer in range(bundle.n_layers):
+            expected = reference_attribution(bundle, probe, layer, steps=4)
+            assert _rel_err(result.scores[layer], expected) < 1e-5, (family, probe, layer)
+
+
+@pytest.mark.parametrize("family", ["bert", "llama", "bloom"])
+def test_amig_baseline_equals_reference(family):
+    bundle = tiny_bundle(family, dtype=torch.float64)
+    result = attribute(bundle, [MULTI], steps=3, baseline="amig", layers=[1])[0]
+    expected = reference_attribution(bundle, MULTI, 1, steps=3, baseline="amig")
+    assert result.layers == [1] and result.baseline == "amig"
+    assert _rel_err(result.scores[0], expected) < 1e-5
+
+
+@pytest.mark.parametrize("rule", ["right", "middle", "trapezoid"])
+def test_other_riemann_rules_equal_reference(rule):
+    bundle = tiny_bundle("gpt2", dtype=torch.float64)
+    result = attribute(bundle, [SINGLE], steps=4, rule=rule, layers=[2])[0]
+    assert _rel_err(result.scores[0], reference_attribution(bundle, SINGLE, 2, 4, rule=rule)) < 1e-5
+
+
+@pytest.mark.parametrize("family", ["xlm-roberta", "gpt_neox"])
+def test_batching_and_suffix_cache_do_not_change_results(family):
+    bundle = tiny_bundle(family, dtype=torch.float64)
+    one_row = attribute(bundle, [MULTI], steps=3, internal_batch_size=1)[0].scores
+    many_rows = attribute(bundle, [MULTI], steps=3, internal_batch_size=100)[0].scores
+    assert _rel_err(many_rows, one_row) < 1e-6
+    if bundle.kind == "causal":
+        full = attribute(bundle, [MULTI], steps=3, suffix_cache=False)[0].scores
+        assert _rel_err(many_rows, full) < 1e-6
+
+
+def test_left_rule_matches_dai_alphas():
+    alphas, weights = path_points(20, "left")
+    assert alphas[0] == 0.0 and alphas[-1] == pytest.approx(19 / 20) and len(alphas) == 20
+    assert sum(weights) == pytest.approx(1.0)
+    t_alphas, t_weights = path_points(5, "trapezoid")
+    assert t_alphas == [0, 0.25, 0.5, 0.75, 1.0] and t_weights == [0.125, 0.25, 0.25, 0.25, 0.125]
+
+
+@pytest.mark.parametrize("family", ["bert", "llama"])
+def test_agrees_with_captum_layer_integrated_gradients(family):
+    captum_attr = pytest.importorskip("captum.attr")
+    bundle = tiny_bundle(family, dtype=torch.float64)
+    item = encode_probes(bundle, [SINGLE])[0]
+    ids = torch.tensor([item.input_ids])
+    position, token, layer = item.target_positions[0], item.answer_ids[0], 1
+    site = torch.nn.Identity()  # the neuron vector of `layer` at the target, as a layer Captum can hook
+
+    def forward(acts):
+        acts = site(acts)  # Captum swaps in the interpolated batch here
+        return torch.stack([_prob_with_neurons(bundle, ids, layer, position, a, token) for a in acts])
+
+    natural = _natural_neurons(bundle, ids, layer, position)
+    lig = captum_attr.LayerIntegratedGradients(forward, site)
+    expected = lig.attribute(natural, baselines=torch.zeros_like(natural), n_steps=6, method="riemann_left")[0]
+    ours = attribute(bundle, [SINGLE], steps=6, layers=[layer])[0].scores[0]
+    assert _rel_err(ours, expected) < 1e-5
+
+
+@pytest.mark.parametrize("family", ["roberta", "qwen2"])
+def test_completeness_with_many_steps(family):
+    bundle = tiny_bundle(family, dtype=torch.float64)
+    attr_sum, prob_diff = completeness_gap(bundle, SINGLE, layer=1, steps=400)
+    assert abs(prob_diff) > 1e-5  # the check is meaningful
+    assert abs(attr_sum - prob_diff) < 0.01 * abs(prob_diff)
+    coarse_sum, _ = completeness_gap(bundle, SINGLE, layer=1, steps=400, rule="trapezoid")
+    assert abs(coarse_sum - prob_diff) < 1e-3 * abs(prob_diff)  # trapezoid converges faster than left
+
+
+def test_attribution_fields_and_probabilities():
+    bundle = tiny_bundle("bert", dtype=torch.float64)
+    result = attribute(bundle, [MULTI], steps=2, aggregation="mean", layers=[0, 2])[0]
+    assert isinstance(result, Attribution) and result.layers == [0, 2] and result.steps == 2
+    assert len(result.token_probs) == 2 and result.gold_prob == pytest.approx(np.mean(result.token_probs))
+    first = attribute(bundle, [MULTI], steps=2, aggregation="first", layers=[0, 2])[0]
+    assert len(first.token_probs) == 1 and first.gold_prob == pytest.approx(result.token_probs[0])
+    summed = attribute(bundle, [MULTI], steps=2, layers=[0, 2])[0]
+    assert torch.allclose(summed.scores, 2 * result.scores, rtol=1e-5, atol=1e-12)
+    assert summed.gold_prob == pytest.approx(np.prod(result.token_probs))
+
+
+def test_hooks_are_removed_after_attribution_and_errors():
+    bundle = tiny_bundle("gpt2")
+    modules = [bundle.model, *bundle.adapter.blocks(bundle.model), *bundle.adapter.ffn_out_projections(bundle.model)]
+    attribute(bundle, [SINGLE], steps=2)
+    with pytest.raises(RmlLamaError):
+        attribute(bundle, [SINGLE], steps=2, baseline="nonsense")
+    assert all(not m._forward_pre_hooks and not m._forward_hooks for m in modules)
+
+
+@pytest.mark.parametrize(
+    "probe, words",
+    [
+        (Probe("The capital of France is Paris.", "Paris"), "exactly one [MASK]"),
+        (Probe("[MASK] and [MASK].", "Paris"), "exactly one [MASK]"),
+        (Probe("The capital of France is [MASK].", ""), "empty answer"),
+        (Probe("The capital of France is [MASK].", UNENCODABLE), "cannot encode"),
+    ],
+)
+def test_bad_probes_raise_clear_errors_naming_the_query(probe, words):
+    bundle = tiny_bundle("bert")
+    with pytest.raises(RmlLamaError) as error:
+        attribute(bundle, [SINGLE, probe], steps=2)
+    assert words in str(error.value) and repr(probe.query) in str(error.value)
