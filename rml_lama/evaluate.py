@@ -197,23 +197,54 @@ def complete_facts(facts: dict[str, FactQueries], langs: Sequence[str]) -> dict[
     return {fid: fact for fid, fact in facts.items() if all(fact.by_lang.get(lang) for lang in langs)}
 
 
+class ProbeFilter:
+    """Which (query, answer) pairs the model's tokenizer can encode (cached); facts are filtered lazily, so a
+    large release costs only the facts actually drawn."""
+
+    def __init__(self, bundle):
+        self.bundle = bundle
+        self._ok: dict[tuple[str, str], bool] = {}
+
+    def ok(self, query: str, answer: str) -> bool:
+        key = (query, answer)
+        if key not in self._ok:
+            from .targets import Probe, encode_probes
+
+            try:
+                encode_probes(self.bundle, [Probe(query, answer)])
+                self._ok[key] = True
+            except RmlLamaError:
+                self._ok[key] = False
+        return self._ok[key]
+
+    def fact(self, fact: FactQueries, langs: Sequence[str]) -> Optional[FactQueries]:
+        """The fact with its unencodable queries dropped; None when a language is left without queries."""
+        kept = {lang: [pair for pair in fact.by_lang.get(lang, []) if self.ok(*pair)] for lang in langs}
+        if not all(kept.values()):
+            return None
+        return FactQueries(fact.fact_id, fact.relation, fact.obj_uri, kept)
+
+
 def select_facts(pool: dict[str, FactQueries], n: int, per_relation: Optional[int], seed: int,
-                 first: Sequence[str] = ()) -> list[str]:
-    """A seeded sample of n fact ids (at most `per_relation` per relation), starting with `first`."""
+                 first: Sequence[str] = (), accept=None) -> list[FactQueries]:
+    """A seeded sample of n facts (at most `per_relation` per relation), starting with `first`; `accept(fact)`
+    returns the usable fact (e.g. without unencodable queries) or None to skip it."""
+    accept = accept or (lambda fact: fact)
     ids = sorted(pool)
-    chosen = [fid for fid in dict.fromkeys(first) if fid in pool]
+    order = [fid for fid in dict.fromkeys(first) if fid in pool]
+    order += [ids[index] for index in np.random.default_rng(seed).permutation(len(ids)) if ids[index] not in order]
+    chosen: list[FactQueries] = []
     per_rel: dict[str, int] = {}
-    for fid in chosen:
-        per_rel[pool[fid].relation] = per_rel.get(pool[fid].relation, 0) + 1
-    taken = set(chosen)
-    for index in np.random.default_rng(seed).permutation(len(ids)):
-        if len(chosen) >= max(n, len(first)):
+    for position, fid in enumerate(order):
+        if len(chosen) >= n and position >= len(first):
             break
-        fact = pool[ids[index]]
-        if fact.fact_id in taken or (per_relation is not None and per_rel.get(fact.relation, 0) >= per_relation):
+        fact = pool[fid]
+        if position >= len(first) and per_relation is not None and per_rel.get(fact.relation, 0) >= per_relation:
             continue
-        chosen.append(fact.fact_id)
-        taken.add(fact.fact_id)
+        usable = accept(fact)
+        if usable is None:
+            continue
+        chosen.append(usable)
         per_rel[fact.relation] = per_rel.get(fact.relation, 0) + 1
     return chosen
 
@@ -233,8 +264,10 @@ def candidates_for(all_candidates: list[str], gold: str, cap: Optional[int], rng
 
 
 def unrelated_queries(fact: FactQueries, pool: dict[str, FactQueries], pool_ids: list[str], langs: Sequence[str],
-                      seed: int) -> dict[str, list[tuple[str, str]]]:
-    """For each of the fact's queries, one query in the same language of another fact with another object."""
+                      seed: int, ok=None, attempts: int = 50) -> dict[str, list[tuple[str, str]]]:
+    """For each of the fact's queries, one query in the same language of another fact with another object
+    (drawn with a generator seeded by the fact; `ok(query, answer)` rejects pairs the model cannot encode)."""
+    ok = ok or (lambda query, answer: True)
     rng = seeded_rng(seed, fact.fact_id, "unrelated")
     others = [fid for fid in pool_ids if fid != fact.fact_id and pool[fid].obj_uri != fact.obj_uri]
     picked: dict[str, list[tuple[str, str]]] = {}
@@ -242,11 +275,12 @@ def unrelated_queries(fact: FactQueries, pool: dict[str, FactQueries], pool_ids:
         candidates = [fid for fid in others if pool[fid].by_lang.get(lang)]
         picked[lang] = []
         for _ in fact.by_lang.get(lang, []):
-            if not candidates:
-                break
-            other = pool[candidates[int(rng.integers(len(candidates)))]]
-            options = other.by_lang[lang]
-            picked[lang].append(options[int(rng.integers(len(options)))])
+            for _ in range(attempts if candidates else 0):
+                options = pool[candidates[int(rng.integers(len(candidates)))]].by_lang[lang]
+                pair = options[int(rng.integers(len(options)))]
+                if ok(*pair):
+                    picked[lang].append(pair)
+                    break
     return picked
 
 
@@ -358,75 +392,113 @@ def needed_baselines(localizers: Sequence[Localizer]) -> dict[str, Optional[int]
 # ------------------------------------------------------------------------------------------ scoring
 @dataclass
 class FactProbes:
-    """The probes a fact is scored on, with their unmodified probabilities and ranks (computed once)."""
+    """The probes a fact is scored on (own and unrelated, per language) and the candidates for accuracy."""
 
     own: dict[str, list]
     unrelated: dict[str, list]
     candidates: dict[str, list[list[str]]]
-    own_before: dict[str, np.ndarray]
-    unrelated_before: dict[str, np.ndarray]
-    ranks_before: dict[str, np.ndarray]
 
 
-def prepare_probes(bundle, fact: FactQueries, unrelated: dict[str, list[tuple[str, str]]], all_langs: Sequence[str],
+def prepare_probes(fact: FactQueries, unrelated: dict[str, list[tuple[str, str]]], all_langs: Sequence[str],
                    candidate_sets: dict[tuple[str, str], list[str]], options: EvalOptions) -> FactProbes:
-    from .targets import answer_probabilities
-
     own = {lang: probes_of(fact.by_lang[lang]) for lang in all_langs}
-    unrel = {lang: probes_of(unrelated.get(lang, [])) for lang in all_langs}
     rng = seeded_rng(options.seed, fact.fact_id, "candidates")
     candidates = {
         lang: [candidates_for(candidate_sets.get((fact.relation, lang), [p.answer]), p.answer, options.max_candidates,
                               rng) for p in own[lang]]
-        for lang in options.langs
+        for lang in all_langs
     }
-    probs = lambda ps: answer_probabilities(bundle, ps) if ps else np.zeros(0)  # noqa: E731
-    return FactProbes(
-        own=own,
-        unrelated=unrel,
-        candidates=candidates,
-        own_before={lang: probs(own[lang]) for lang in all_langs},
-        unrelated_before={lang: probs(unrel[lang]) for lang in all_langs},
-        ranks_before={lang: intervention_ranks(bundle, own[lang], candidates[lang], [], 1.0) for lang in options.langs},
-    )
+    return FactProbes(own, {lang: probes_of(unrelated.get(lang, [])) for lang in all_langs}, candidates)
 
 
-def _effects(bundle, probes: dict[str, list], before: dict[str, np.ndarray], neurons_of_lang, langs) -> dict:
-    """Mean relative change of the gold probability per intervention, per language and over all queries."""
-    result: dict[str, Any] = {"by_lang": {}}
-    for name, factor in INTERVENTIONS.items():
-        all_before, all_after = [], []
+class FactScorer:
+    """Gold probabilities and ranks of one fact's probes under interventions, computed once per
+    (neuron set, factor, language) and shared by every localizer that found the same set; the languages that
+    share a neuron set are run in one batched call."""
+
+    def __init__(self, bundle, probes: FactProbes):
+        self.bundle, self.probes = bundle, probes
+        self._probs: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._ranks: dict[tuple, np.ndarray] = {}
+
+    def probs(self, neurons: Sequence, factor: float, langs: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """lang -> (own, unrelated) gold probabilities with `neurons` scaled by `factor` (empty set: unmodified)."""
+        key = (frozenset(map(tuple, neurons)), factor) if neurons else (frozenset(), 1.0)
+        missing = [lang for lang in langs if key + (lang,) not in self._probs]
+        if missing:
+            flat = [p for lang in missing for p in self.probes.own[lang] + self.probes.unrelated[lang]]
+            values = intervention_probs(self.bundle, flat, list(key[0]), key[1])
+            start = 0
+            for lang in missing:
+                n_own, n_unrel = len(self.probes.own[lang]), len(self.probes.unrelated[lang])
+                self._probs[key + (lang,)] = (values[start : start + n_own],
+                                              values[start + n_own : start + n_own + n_unrel])
+                start += n_own + n_unrel
+        return {lang: self._probs[key + (lang,)] for lang in langs}
+
+    def ranks(self, neurons: Sequence, factor: float, langs: Sequence[str]) -> dict[str, np.ndarray]:
+        """lang -> gold ranks among the candidates of the own probes, with `neurons` scaled by `factor`."""
+        key = (frozenset(map(tuple, neurons)), factor) if neurons else (frozenset(), 1.0)
+        missing = [lang for lang in langs if key + (lang,) not in self._ranks]
+        if missing:
+            flat = [p for lang in missing for p in self.probes.own[lang]]
+            candidates = [c for lang in missing for c in self.probes.candidates[lang]]
+            values = np.asarray(intervention_ranks(self.bundle, flat, candidates, list(key[0]), key[1]))
+            start = 0
+            for lang in missing:
+                count = len(self.probes.own[lang])
+                self._ranks[key + (lang,)] = values[start : start + count]
+                start += count
+        return {lang: self._ranks[key + (lang,)] for lang in langs}
+
+    def by_neuron_set(self, neurons_of_lang, langs: Sequence[str], compute, factor: float) -> dict:
+        """Run `compute(neurons, factor, langs)` once per distinct neuron set among the languages."""
+        groups: dict[frozenset, list[str]] = {}
         for lang in langs:
-            after = intervention_probs(bundle, probes[lang], neurons_of_lang(lang), factor)
-            result["by_lang"].setdefault(lang, {})[name] = mean_relative_change(before[lang], after)
-            all_before.extend(before[lang])
-            all_after.extend(after)
-        result[name] = mean_relative_change(all_before, all_after)
+            groups.setdefault(frozenset(map(tuple, neurons_of_lang(lang))), []).append(lang)
+        result = {}
+        for neurons, group in groups.items():
+            result.update(compute(sorted(neurons), factor, group))
+        return result
+
+
+def _effects(scorer: FactScorer, neurons_of_lang, langs: Sequence[str]) -> dict[str, dict]:
+    """Mean relative change of the gold probability per intervention, on own and on unrelated queries,
+    per language and over all queries."""
+    before = scorer.probs([], 1.0, langs)
+    result: dict[str, dict] = {"own": {"by_lang": {}}, "unrelated": {"by_lang": {}}}
+    for name, factor in INTERVENTIONS.items():
+        after = scorer.by_neuron_set(neurons_of_lang, langs, scorer.probs, factor)
+        for which, part in (("own", 0), ("unrelated", 1)):
+            for lang in langs:
+                result[which]["by_lang"].setdefault(lang, {})[name] = mean_relative_change(
+                    before[lang][part], after[lang][part])
+            result[which][name] = mean_relative_change(
+                np.concatenate([before[lang][part] for lang in langs]),
+                np.concatenate([after[lang][part] for lang in langs]))
     return result
 
 
-def score_localization(bundle, localization: Localization, probes: FactProbes, options: EvalOptions) -> dict:
-    """Interventions, cross-language effects and accuracy of one fact's localization."""
+def score_localization(scorer: FactScorer, localization: Localization, options: EvalOptions) -> dict:
+    """Interventions (own / unrelated), cross-language effects of the LAKNs and accuracy of one localization."""
     langs, all_langs = options.langs, options.langs + options.holdout_langs
-    per_lang = lambda lang: localization.per_lang.get(lang, [])  # noqa: E731
-    agnostic = lambda lang: localization.agnostic  # noqa: E731
-    cross = _effects(bundle, probes.own, probes.own_before, agnostic, all_langs)
+    in_lang = _effects(scorer, lambda lang: localization.per_lang.get(lang, []), langs)
+    cross = _effects(scorer, lambda lang: localization.agnostic, all_langs)
     for name in INTERVENTIONS:
-        cross[f"holdout_{name}"] = nan_mean(cross["by_lang"][lang][name] for lang in options.holdout_langs)
+        cross["own"][f"holdout_{name}"] = nan_mean(cross["own"]["by_lang"][lang][name] for lang in options.holdout_langs)
     acc: dict[str, Any] = {"by_lang": {}}
+    per_lang = lambda lang: localization.per_lang.get(lang, [])  # noqa: E731
     for name, factor in {"before": None, **INTERVENTIONS}.items():
-        ranks = []
+        ranks = (scorer.ranks([], 1.0, langs) if factor is None else
+                 scorer.by_neuron_set(per_lang, langs, scorer.ranks, factor))
         for lang in langs:
-            lang_ranks = (probes.ranks_before[lang] if factor is None else
-                          intervention_ranks(bundle, probes.own[lang], probes.candidates[lang], per_lang(lang), factor))
-            acc["by_lang"].setdefault(lang, {})[name] = accuracy(lang_ranks)
-            ranks.extend(np.asarray(lang_ranks).tolist())
-        acc[name] = accuracy(ranks)
+            acc["by_lang"].setdefault(lang, {})[name] = accuracy(ranks[lang])
+        acc[name] = accuracy(np.concatenate([np.asarray(ranks[lang]) for lang in langs]))
     return {
-        "own": _effects(bundle, probes.own, probes.own_before, per_lang, langs),
-        "unrelated": _effects(bundle, probes.unrelated, probes.unrelated_before, per_lang, langs),
-        "cross": cross,
-        "cross_unrelated": _effects(bundle, probes.unrelated, probes.unrelated_before, agnostic, all_langs),
+        "own": in_lang["own"],
+        "unrelated": in_lang["unrelated"],
+        "cross": cross["own"],
+        "cross_unrelated": cross["unrelated"],
         "accuracy": acc,
     }
 
@@ -500,7 +572,13 @@ def run_evaluation(bundle, frame: pd.DataFrame, options: EvalOptions, out: Path,
     if not pool:
         raise RmlLamaError("no fact has queries in every requested language (and split / model facts); "
                            f"languages: {', '.join(all_langs)}")
-    fact_ids = select_facts(pool, options.facts, options.facts_per_relation, options.seed, sorted(plants_by_fact))
+    probe_filter = ProbeFilter(bundle)
+    chosen = select_facts(pool, options.facts, options.facts_per_relation, options.seed, sorted(plants_by_fact),
+                          accept=lambda fact: probe_filter.fact(fact, all_langs))
+    if not chosen:
+        raise RmlLamaError("no fact has queries the model can encode in every requested language")
+    fact_ids = [fact.fact_id for fact in chosen]
+    usable = {fact.fact_id: fact for fact in chosen}
     pool_ids = sorted(pool)
     candidate_pool = [fid for fid in grouped if known is None or fid in known]
     candidate_sets = candidate_objects(frame, candidate_pool)
@@ -519,16 +597,16 @@ def run_evaluation(bundle, frame: pd.DataFrame, options: EvalOptions, out: Path,
                desc=f"evaluate (rank {rank}/{world})" if world > 1 else "evaluate", dynamic_ncols=True)
     try:
         for fid in todo:
-            fact = pool[fid]
+            fact = usable[fid]
             attributions = fact_attributions(bundle, fact, options.langs, baselines, options)
-            probes = prepare_probes(bundle, fact, unrelated_queries(fact, pool, pool_ids, all_langs, options.seed),
-                                    all_langs, candidate_sets, options)
+            unrelated = unrelated_queries(fact, pool, pool_ids, all_langs, options.seed, probe_filter.ok)
+            scorer = FactScorer(bundle, prepare_probes(fact, unrelated, all_langs, candidate_sets, options))
             reference_result = localize_all(reference, attributions, None) if needs_reference else None
             for localizer in localizers:
                 if (fid, localizer.name) in done:
                     continue
                 full, half0, half1 = localize_all(localizer, attributions, reference_result)
-                scores = score_localization(bundle, full, probes, options)
+                scores = score_localization(scorer, full, options)
                 record = fact_record(fact, localizer.name, full, (half0, half1), scores,
                                      plants_by_fact.get(fid) if truth is not None else None, rank)
                 writer.write(record)

@@ -1,0 +1,332 @@
+"""The evaluation run end to end on a tiny BERT whose answer to one fact hangs on one neuron set by hand.
+
+The model: every FFN output column of every layer is zeroed except neuron (PLANT_LAYER, PLANT_INDEX), whose
+input row is set to fire on the target fact's queries (its mean FFN input at the mask, with a bias between
+the target's and the other facts' pre-activations) and whose output column is optimised to raise the gold
+answer. Every other neuron then has attribution exactly 0, so every working localizer must find the planted
+one, and `random` (same count, 96 neurons to draw from) must not.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from rml_lama.errors import RmlLamaError
+from rml_lama.evaluate import (
+    CONFIG_FILE,
+    EvalOptions,
+    ShardWriter,
+    cmd_evaluate,
+    parse_layers,
+    read_all_records,
+    run_config,
+    run_evaluation,
+    shard_path,
+)
+from rml_lama.release import records_frame, write_release
+from rml_lama.report import write_report
+from rml_lama.schema import MASK, QueryRecord, make_fact_id, template_id
+from rml_lama.targets import Probe, answer_probabilities, encode_probes, pad_batch
+from tests.tiny_models import UNENCODABLE, tiny_bundle
+
+LANGS = ("en", "fr", "fi")
+FACTS = [  # relation, sub_uri, obj_uri, {lang: (subject, object)}
+    ("P36", "Q142", "Q90", {"en": ("France", "Paris"), "fr": ("France", "Paris"), "fi": ("Ranska", "Pariisi")}),
+    ("P36", "Q17", "Q1490", {"en": ("Japan", "Tokyo"), "fr": ("Japon", "Tokyo"), "fi": ("Japani", "Tokio")}),
+    ("P36", "Q38", "Q220", {"en": ("Italy", "Rome"), "fr": ("Italie", "Rome"), "fi": ("Italia", "Rooma")}),
+    # the tiny tokenizer cannot encode this fact's Finnish answer: the run must leave the fact out, not fail
+    ("P36", "Q183", "Q64", {"en": ("Germany", "Berlin"), "fr": ("Allemagne", "Berlin"), "fi": ("Saksa", UNENCODABLE)}),
+]
+TEMPLATES = {
+    "en": ["The capital of [X] is [Y].", "[X]'s capital is [Y].", "[Y] is the capital of [X]."],
+    "fr": ["La capitale de [X] est [Y].", "[X] a pour capitale [Y].", "[Y] est la capitale de [X]."],
+    "fi": ["[X]n pääkaupunki on [Y].", "[Y] on [X]n pääkaupunki."],
+}
+TARGET = make_fact_id("P36", "Q142", "Q90")
+PLANT_LAYER, PLANT_INDEX = 1, 7
+ALL_LOCALIZERS = ("matrice", "matrice-no-query-unc", "matrice-no-lang-unc", "amig", "kn", "random")
+
+
+def records(langs=LANGS) -> list[QueryRecord]:
+    out = []
+    for rel, sub_uri, obj_uri, labels in FACTS:
+        for lang in langs:
+            subject, obj = labels[lang]
+            for template in TEMPLATES[lang]:
+                out.append(QueryRecord(
+                    fact_id=make_fact_id(rel, sub_uri, obj_uri), relation=rel, lang=lang, sub_uri=sub_uri,
+                    obj_uri=obj_uri, sub_label=subject, obj_label=obj, template_id=template_id(rel, lang, template),
+                    template=template, query=template.replace("[X]", subject).replace("[Y]", MASK),
+                    object_final=template.endswith("[Y]."), source="curated",
+                ))
+    return out
+
+
+def probes_for(fact_filter) -> list[Probe]:
+    return [Probe(r.query, r.obj_label) for r in records() if fact_filter(r.fact_id) and r.obj_label != UNENCODABLE]
+
+
+def _ffn_inputs_at_targets(bundle, probes, layer) -> torch.Tensor:
+    """Inputs of layer `layer`'s FFN (the intermediate dense) at the answer positions of the probes."""
+    captured = []
+    module = bundle.model.bert.encoder.layer[layer].intermediate.dense
+    handle = module.register_forward_pre_hook(lambda m, args: captured.append(args[0].detach()))
+    try:
+        ids, attention, targets = pad_batch(bundle, encode_probes(bundle, probes))
+        with torch.no_grad():
+            bundle.model(input_ids=ids, attention_mask=attention)
+    finally:
+        handle.remove()
+    return captured[0][targets]
+
+
+def _separating_direction(positive: torch.Tensor, negative: torch.Tensor) -> torch.Tensor:
+    """A unit direction on which every positive row scores above every negative one (logistic regression)."""
+    torch.manual_seed(0)
+    x = torch.cat([positive, negative])
+    y = torch.cat([torch.ones(len(positive)), torch.zeros(len(negative))])
+    w = torch.zeros(x.shape[1], requires_grad=True)
+    b = torch.zeros((), requires_grad=True)
+    optimiser = torch.optim.Adam([w, b], lr=0.1)
+    for _ in range(400):
+        optimiser.zero_grad()
+        torch.nn.functional.binary_cross_entropy_with_logits(x @ w + b, y).backward()
+        optimiser.step()
+    return (w / w.norm()).detach()
+
+
+@functools.lru_cache(maxsize=None)
+def _planted_state() -> dict:
+    bundle = tiny_bundle("bert", layers=2, hidden=32, d_ff=48, seed=0)
+    model = bundle.model
+    with torch.no_grad():
+        for projection in bundle.adapter.ffn_out_projections(model):
+            projection.weight.zero_()
+    target, others = probes_for(lambda f: f == TARGET), probes_for(lambda f: f != TARGET)
+    x_target = _ffn_inputs_at_targets(bundle, target, PLANT_LAYER)
+    x_other = _ffn_inputs_at_targets(bundle, others, PLANT_LAYER)
+    direction = _separating_direction(x_target, x_other)
+    pre_target, pre_other = x_target @ direction, x_other @ direction
+    assert pre_target.min() > pre_other.max(), "the target's FFN inputs must be separable for this test model"
+    scale = 4.0 / float(pre_target.min() - pre_other.max())
+    dense = model.bert.encoder.layer[PLANT_LAYER].intermediate.dense
+    with torch.no_grad():
+        dense.weight[PLANT_INDEX] = scale * direction
+        dense.bias[PLANT_INDEX] = -scale * float(pre_target.min() + pre_other.max()) / 2
+    projection = bundle.adapter.ffn_out_projections(model)[PLANT_LAYER]
+    encoded = encode_probes(bundle, target)
+    ids, attention, _ = pad_batch(bundle, encoded)
+    rows = torch.tensor([row for row, item in enumerate(encoded) for _ in item.answer_ids])
+    positions = torch.tensor([pos for item in encoded for pos in item.target_positions])
+    gold = torch.tensor([token for item in encoded for token in item.answer_ids])
+    weight = projection.weight.detach().clone()
+    only_plant = torch.zeros_like(weight)
+    only_plant[:, PLANT_INDEX] = 1.0
+    column = torch.zeros(weight.shape[0], requires_grad=True)
+    optimiser = torch.optim.Adam([column], lr=0.1)
+    name = f"bert.encoder.layer.{PLANT_LAYER}.output.dense.weight"
+    for _ in range(60):  # optimise only the planted neuron's output column toward the gold answer tokens
+        optimiser.zero_grad()
+        new_weight = weight * (1 - only_plant) + only_plant * column[:, None]
+        logits = torch.func.functional_call(model, {name: new_weight}, (),
+                                            {"input_ids": ids, "attention_mask": attention}).logits
+        loss = -torch.log_softmax(logits[rows, positions], dim=-1)[torch.arange(len(gold)), gold].mean()
+        loss.backward()
+        optimiser.step()
+    with torch.no_grad():
+        projection.weight.copy_(weight * (1 - only_plant) + only_plant * column.detach()[:, None])
+    return {"bundle": bundle}
+
+
+def planted_bundle():
+    return _planted_state()["bundle"]
+
+
+def options(**overrides) -> EvalOptions:
+    base = dict(localizers=ALL_LOCALIZERS, langs=LANGS, facts=3, split=None, steps=4, seed=0)
+    base.update(overrides)
+    return EvalOptions(**base)
+
+
+def run(tmp_path: Path, opts: EvalOptions, **kwargs) -> Path:
+    out = tmp_path / "run"
+    config = run_config(opts, "planted-tiny-bert", "test-release", None)
+    run_evaluation(planted_bundle(), records_frame(records()), opts, out, config, progress=False, **kwargs)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ tests
+def test_the_planted_neuron_carries_the_target_answer():
+    from rml_lama.models import scale_neurons
+
+    bundle = planted_bundle()
+    target = probes_for(lambda f: f == TARGET)
+    before = answer_probabilities(bundle, target)
+    with scale_neurons(bundle, {PLANT_LAYER: [PLANT_INDEX]}, 0.0):
+        suppressed = answer_probabilities(bundle, target)
+    assert np.all(suppressed < 0.1 * before)  # without the neuron the answer all but disappears
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    return run(tmp_path_factory.mktemp("eval"), options())
+
+
+def by_key(out: Path) -> dict:
+    return {(r["fact_id"], r["localizer"]): r for r in read_all_records(out)}
+
+
+def test_every_working_localizer_finds_the_planted_neuron_and_random_does_not(finished_run):
+    results = by_key(finished_run)
+    assert len(results) == 3 * len(ALL_LOCALIZERS)  # one line per (fact, localizer), no more
+    planted = [PLANT_LAYER, PLANT_INDEX]
+    for name in ("matrice", "matrice-no-query-unc", "matrice-no-lang-unc", "amig", "kn"):
+        neurons = results[(TARGET, name)]["neurons"]
+        assert neurons["agnostic"] == [planted], name  # the only neuron with a non-zero attribution
+        assert all(found == [planted] for found in neurons["per_lang"].values()), name
+    random_neurons = results[(TARGET, "random")]["neurons"]
+    assert len(random_neurons["agnostic"]) == 1 and planted not in random_neurons["agnostic"]
+    assert all(planted not in found for found in random_neurons["per_lang"].values())
+
+
+def test_suppressing_the_found_neuron_lowers_the_gold_probability_and_random_does_not(finished_run):
+    results = by_key(finished_run)
+    matrice, rand = results[(TARGET, "matrice")], results[(TARGET, "random")]
+    assert matrice["own"]["suppress"] < -0.5  # (x2 need not raise it: the column was fitted at x1)
+    assert matrice["cross"]["suppress"] < -0.5  # the LAKN on the queries of every language
+    assert abs(rand["own"]["suppress"]) < abs(matrice["own"]["suppress"])
+    assert matrice["accuracy"]["before"] >= matrice["accuracy"]["suppress"]
+    assert matrice["stability"]["agnostic"] == 1.0  # both halves find the one neuron
+
+
+def test_report_writes_summary_table_and_plots(finished_run, capsys):
+    summary = write_report(finished_run, print_table=True)
+    printed = capsys.readouterr().out
+    assert "| matrice |" in printed and "| random |" in printed
+    assert summary["localizers"]["matrice"]["facts"] == 3
+    for name in ("summary.json", "report.md", "layers.png", "language_overlap.png", "interventions.png"):
+        assert (finished_run / name).stat().st_size > 0, name
+    assert json.loads((finished_run / "summary.json").read_text())["duplicates_dropped"] == 0
+
+
+def test_a_killed_run_resumes_without_losing_or_duplicating_lines(tmp_path, finished_run, monkeypatch):
+    calls = {"n": 0}
+    original = ShardWriter.write
+    opts = options(localizers=("matrice", "random"), facts=2)
+
+    def dying_write(self, record):  # the process "dies" while writing the 3rd line, half of it on disk
+        calls["n"] += 1
+        if calls["n"] == 3:
+            self.handle.write(json.dumps(record)[:40])
+            self.handle.flush()
+            raise KeyboardInterrupt("killed")
+        original(self, record)
+
+    monkeypatch.setattr(ShardWriter, "write", dying_write)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, opts)
+    out = tmp_path / "run"
+    assert len(read_all_records(out)) == 2
+    monkeypatch.setattr(ShardWriter, "write", original)
+    run(tmp_path, opts)
+    lines = shard_path(out, 0).read_text(encoding="utf-8").splitlines()
+    keys = [(json.loads(line)["fact_id"], json.loads(line)["localizer"]) for line in lines]
+    assert len(keys) == len(set(keys)) == 4
+    uninterrupted = by_key(finished_run)  # the same facts come first in the seeded order of the larger run
+    assert by_key(out) == {key: uninterrupted[key] for key in keys}
+
+
+def test_two_ranks_share_the_facts_and_together_equal_one_run(tmp_path, finished_run):
+    opts = options(localizers=("kn",))
+    for rank in (0, 1):
+        run(tmp_path, opts, rank=rank, world=2)
+    out = tmp_path / "run"
+    rank0 = {json.loads(line)["fact_id"] for line in shard_path(out, 0).read_text().splitlines()}
+    rank1 = {json.loads(line)["fact_id"] for line in shard_path(out, 1).read_text().splitlines()}
+    assert rank0 and rank1 and not rank0 & rank1
+    strip = lambda rs: {k: {f: x for f, x in v.items() if f != "rank"} for k, v in rs.items()}  # noqa: E731
+    assert strip(by_key(out)) == {k: v for k, v in strip(by_key(finished_run)).items() if k[1] == "kn"}
+
+
+def test_a_folder_of_another_configuration_is_refused_and_left_untouched(tmp_path):
+    out = run(tmp_path, options(localizers=("kn",), facts=1))
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(RmlLamaError, match=r"another configuration \(differs in: options.steps\)"):
+        run(tmp_path, options(localizers=("kn",), facts=1, steps=5))
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_layer_subset_restricts_the_neurons(tmp_path):
+    out = run(tmp_path, options(localizers=("matrice", "random"), facts=1, layers=(1,)))
+    for record in read_all_records(out):
+        assert set(record["layers"]) <= {"1"}
+
+
+def test_holdout_languages_are_scored_but_not_localized(tmp_path):
+    out = run(tmp_path, options(localizers=("matrice",), langs=("en", "fr"), holdout_langs=("fi",), facts=1))
+    record = read_all_records(out)[0]
+    assert set(record["neurons"]["per_lang"]) == {"en", "fr"}
+    assert set(record["cross"]["by_lang"]) == {"en", "fr", "fi"}
+    if record["fact_id"] == TARGET:
+        assert record["cross"]["holdout_suppress"] < 0
+
+
+def test_parse_layers():
+    assert parse_layers("0-2,5") == (0, 1, 2, 5)
+    assert parse_layers(None) is None
+    with pytest.raises(RmlLamaError, match="--layers"):
+        parse_layers("a-b")
+
+
+# ------------------------------------------------------------------------------------------- bad input
+def cli_args(tmp_path: Path, **overrides) -> argparse.Namespace:
+    from rml_lama.cli import build_parser
+
+    args = build_parser().parse_args(["evaluate", "--out", str(tmp_path / "run"), "--release",
+                                      str(tmp_path / "release"), "--langs", "en,fr", "--facts", "1"])
+    for key, value in overrides.items():
+        setattr(args, key, value)
+    return args
+
+
+@pytest.fixture
+def release_dir(tmp_path) -> Path:
+    return write_release(records(), tmp_path / "release")
+
+
+def test_unknown_localizer_is_a_clear_error(tmp_path, release_dir):
+    with pytest.raises(RmlLamaError, match="unknown localizer.*'bogus'.*known: matrice"):
+        cmd_evaluate(cli_args(tmp_path, localizers="matrice,bogus"))
+
+
+def test_languages_not_in_the_release_are_a_clear_error(tmp_path, release_dir):
+    with pytest.raises(RmlLamaError, match="language\\(s\\) ko not in the release; it has en, fr, fi"):
+        cmd_evaluate(cli_args(tmp_path, langs="en,ko"))
+    with pytest.raises(RmlLamaError, match="unknown language\\(s\\) xx"):
+        cmd_evaluate(cli_args(tmp_path, holdout_langs="xx"))
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_path_that_is_not_a_model_is_a_clear_error(tmp_path, release_dir):
+    (tmp_path / "notamodel").mkdir()
+    with pytest.raises(RmlLamaError):
+        cmd_evaluate(cli_args(tmp_path, model=str(tmp_path / "notamodel")))
+
+
+def test_cli_run_on_a_saved_model_writes_results_and_report(tmp_path, release_dir):
+    from tests.tiny_models import tiny_tokenizer
+
+    model_dir = tmp_path / "model"
+    planted_bundle().model.save_pretrained(model_dir)
+    tiny_tokenizer().save_pretrained(model_dir)
+    args = cli_args(tmp_path, model=str(model_dir), localizers="matrice,random", steps=2, facts=1, threads=1)
+    assert cmd_evaluate(args) == 0
+    out = tmp_path / "run"
+    assert json.loads((out / CONFIG_FILE).read_text())["model"] == str(model_dir)
+    assert len(read_all_records(out)) == 2 and (out / "report.md").is_file()
