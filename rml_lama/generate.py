@@ -250,7 +250,7 @@ def chinese_facts(sources: SourceSet, rejected: Rejections, convert: LabelConver
 
 
 # -------------------------------------------------------------------------------------------- queries
-_WORD_SCRIPTS_WITHOUT_SPACES = {"ja", "zh", "ko"}  # ko glues particles to words: plain substring test
+_SUBSTRING_MATCH_LANGS = {"ja", "zh", "ko"}  # no spaces (ja, zh) or particles glued to words (ko)
 
 
 def object_in_query(obj_label: str, query: str, lang: str) -> bool:
@@ -262,7 +262,7 @@ def _spells(needle: str, query: str, lang: str) -> bool:
     hay = query.casefold()
     if needle not in hay:
         return False
-    if lang in _WORD_SCRIPTS_WITHOUT_SPACES:
+    if lang in _SUBSTRING_MATCH_LANGS:
         return True
     return re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", hay) is not None
 
