@@ -2,7 +2,7 @@
 
     sources -> facts per language (zh labels in Simplified script) -> facts parallel across the core languages
     sources -> template candidates per (relation, language), in order of preference
-            -> repaired, lexicon-checked (mParaRel unreviewed only), normalised, deduplicated, selected
+            -> repaired, lexicon-checked (all but curated), normalised, deduplicated, selected
     fact x selected template -> query (subject filled with morphology rules, object = MASK), object_final flag,
             object-in-query and duplicate checks -> QueryRecord
 
@@ -153,7 +153,7 @@ def prepare_templates(candidates: Iterable[Candidate], lang: str, rejected: Reje
                       max_templates: Optional[int] = DEFAULT_MAX_TEMPLATES) -> dict[str, list[PreparedTemplate]]:
     """Repair, filter, normalise, deduplicate and select the templates of one language, per relation.
 
-    Only unreviewed mParaRel templates must pass the relation lexicon. With `max_templates`, the best ones
+    Every template but the curated ones must pass the relation lexicon. With `max_templates`, the best ones
     are kept (preference order), plus the best object-final one when none of those is object-final.
     """
     kept: dict[str, list[PreparedTemplate]] = defaultdict(list)
@@ -170,6 +170,11 @@ def prepare_templates(candidates: Iterable[Candidate], lang: str, rejected: Reje
     return {relation: _select(kept[relation], max_templates, lang, rejected) for relation in sorted(kept)}
 
 
+LEXICON_CHECKED = frozenset({"query-localization", "mpararel-checked", "mpararel", "mlama"})
+"""Every source template must pass the relation lexicon; only curated ones (reviewed here) are exempt.
+The sources' own reviews missed mistranslations (mLAMA ja P36 "大文字", upper-case letter)."""
+
+
 def _prepare_one(candidate: Candidate, lang: str, rejected: Rejections) -> Optional[PreparedTemplate]:
     if candidate.relation not in RELATIONS:
         rejected.add("templates", "relation-not-in-lama-trex", lang)
@@ -179,7 +184,7 @@ def _prepare_one(candidate: Candidate, lang: str, rejected: Rejections) -> Optio
     if repaired is None:
         rejected.add("templates", f"repair:{reason}", lang)
         return None
-    if candidate.source == "mpararel" and not morphology.lexicon_accepts(repaired, candidate.relation, lang):
+    if candidate.source in LEXICON_CHECKED and not morphology.lexicon_accepts(repaired, candidate.relation, lang):
         rejected.add("templates", "lexicon", lang)
         return None
     template = morphology.normalize_template(repaired, lang)

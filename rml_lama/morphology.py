@@ -179,10 +179,18 @@ def _upper_first(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _lexicon() -> dict[str, dict[str, list[str]]]:
+def _lexicon_file() -> dict:
     path = resources.files("rml_lama") / "data" / "curated" / "relation_lexicon.json"
-    data = json.loads(path.read_text(encoding="utf-8"))
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _relation_entries(data: dict) -> dict[str, dict[str, list[str]]]:
     return {rel: langs for rel, langs in data.items() if not rel.startswith("_")}
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> dict[str, dict[str, list[str]]]:
+    return _relation_entries(_lexicon_file())
 
 
 def lexicon_words(relation: str, lang: str) -> tuple[str, ...]:
@@ -190,17 +198,25 @@ def lexicon_words(relation: str, lang: str) -> tuple[str, ...]:
     return tuple(_lexicon().get(relation, {}).get(lang, ()))
 
 
+@lru_cache(maxsize=1)
+def _forbidden_words() -> dict[str, dict[str, list[str]]]:
+    return _relation_entries(_lexicon_file().get("_forbidden", {}))
+
+
 def lexicon_accepts(template: str, relation: str, lang: str) -> bool:
     """True when the template contains one of the lexicon's words for (relation, lang) (case-insensitive,
-    substring: entries are stems). A relation/language without a lexicon entry accepts every template.
+    substring: entries are stems) and none of its `_forbidden` words (known mistranslations, e.g. ja P36
+    大文字 "upper-case letter" beside 首都). A relation/language without a lexicon entry accepts every template.
     Chinese is compared in Simplified script.
     """
     words = lexicon_words(relation, lang)
-    if not words:
-        return True
     text = template.casefold()
     if lang == "zh":
         text = to_simplified(text)
+    if any(word.casefold() in text for word in _forbidden_words().get(relation, {}).get(lang, ())):
+        return False
+    if not words:
+        return True
     return any(word.casefold() in text for word in words)
 
 

@@ -293,3 +293,11 @@ def test_plain_languages_replace_slots():
 ])
 def test_is_object_final(template, lang, final):
     assert m.is_object_final(template, lang) is final
+
+
+def test_forbidden_words_reject_a_mistranslation_that_also_has_an_accepted_word():
+    from rml_lama.morphology import lexicon_accepts
+
+    assert lexicon_accepts("[X]の首都は[Y]です。", "P36", "ja")
+    assert not lexicon_accepts("首都を持つ[X]は、大文字[Y]。", "P36", "ja")
+    assert not lexicon_accepts("[X]的首都大写是[Y]。", "P36", "zh")
