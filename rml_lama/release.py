@@ -240,7 +240,7 @@ def build(out: PathLike, sources_root: Optional[PathLike] = None, extended: bool
 
     languages = CORE_LANGUAGES + (EXTENDED_LANGUAGES if extended else ())
     sources = SourceSet(sources_root) if sources_root is not None else None
-    generation = generate(sources, languages=languages)
+    generation = generate(sources, languages=languages, progress=True)
     write_release(generation.records, out, generation.report)
     return read_stats(out)
 
