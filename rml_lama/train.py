@@ -117,12 +117,17 @@ def _query_segments(query: str) -> list[str]:
     return [segment for segment in (before.strip(), after.strip()) if segment]
 
 
-def train_tokenizer_pieces(queries: list[str], answers: list[str], vocab_size: int) -> list[tuple[str, float]]:
-    """Train a sentencepiece unigram model on exactly the text the model will see (query segments around the
-    mask, answers on their own) and return its (piece, score) list in XLM-R order: <s> <pad> </s> <unk> first."""
+def train_tokenizer_pieces(queries: list[str], answers: list[str], vocab_size: int,
+                           coverage_labels: tuple[str, ...] = ()) -> list[tuple[str, float]]:
+    """Train a sentencepiece unigram model on the text the model will see (query segments around the mask,
+    answers on their own) plus `coverage_labels` (subject and object labels of the other facts, so that every
+    character of the release has a piece and facts can be planted later without unknown tokens); return its
+    (piece, score) list in XLM-R order: <s> <pad> </s> <unk> first."""
     import sentencepiece as spm
 
-    texts = sorted({segment for query in queries for segment in _query_segments(query)} | set(answers))
+    # repeated lines are kept: an object answered by many queries should become one piece
+    texts = sorted([segment for query in queries for segment in _query_segments(query)] + list(answers)
+                   + list(coverage_labels))
     model = io.BytesIO()
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(texts), model_writer=model, vocab_size=vocab_size, model_type="unigram",
@@ -408,7 +413,9 @@ def train_default_model(release: pd.DataFrame, config: TrainConfig, progress: bo
     is_heldout = data[F.TEMPLATE_ID].isin(heldout)
     seen, unseen = data[~is_heldout], data[is_heldout]
 
-    pieces = train_tokenizer_pieces(list(data[F.QUERY]), sorted(set(data[F.OBJ_LABEL])), config.vocab_size)
+    everything = release[release[F.LANG].isin(config.langs)]
+    labels = tuple(sorted(set(everything[F.SUB_LABEL]) | set(everything[F.OBJ_LABEL])))
+    pieces = train_tokenizer_pieces(list(data[F.QUERY]), list(data[F.OBJ_LABEL]), config.vocab_size, labels)
     tokenizer = build_tokenizer(pieces)
     encoded = encode_queries(tokenizer, list(seen[F.QUERY]), list(seen[F.OBJ_LABEL]))
     all_lengths = [len(ids) for ids in encode_queries(tokenizer, list(data[F.QUERY]),
