@@ -57,6 +57,5 @@ def check_object_final_flag(ctx: CheckContext) -> Finding:
     rule = _is_object_final()
     templates = frame.drop_duplicates([F.LANG, F.TEMPLATE])
     expected = {(lang, t): bool(rule(t, lang)) for lang, t in zip(templates[F.LANG], templates[F.TEMPLATE])}
-    bad = [expected[(lang, t)] != bool(flag)
-           for lang, t, flag in zip(frame[F.LANG], frame[F.TEMPLATE], frame[F.OBJECT_FINAL])]
-    return Finding(bad=pd.Series(bad, index=frame.index))
+    rows = zip(ctx.column(F.LANG), ctx.column(F.TEMPLATE), ctx.column(F.OBJECT_FINAL))
+    return Finding(bad=ctx.series([expected[(lang, t)] != bool(flag) for lang, t, flag in rows]))

@@ -89,9 +89,9 @@ def korean_row_error(query: str, subject: str, obj: str) -> Optional[str]:
           "Korean particles after the subject and after [MASK] agree with the subject / gold object")
 def check_korean_particles(ctx: CheckContext) -> Finding:
     frame = ctx.frame
-    rows = frame[frame[F.LANG] == KOREAN]
-    errors = {index: error for index, q, s, o in zip(rows.index, rows[F.QUERY], rows[F.SUB_LABEL], rows[F.OBJ_LABEL])
-              if (error := korean_row_error(q, s, o))}
+    rows = zip(frame.index, ctx.column(F.LANG), ctx.column(F.QUERY), ctx.column(F.SUB_LABEL), ctx.column(F.OBJ_LABEL))
+    errors = {index: error for index, lang, q, s, o in rows
+              if lang == KOREAN and (error := korean_row_error(q, s, o))}
     bad = pd.Series(frame.index.isin(list(errors)), index=frame.index)
     examples = [{"lang": KOREAN, "fact_id": frame.at[i, F.FACT_ID], "template_id": frame.at[i, F.TEMPLATE_ID],
                  "text": frame.at[i, F.QUERY], "detail": errors[i]} for i in list(errors)[:5]]
@@ -104,11 +104,10 @@ SLOT_SPACE = re.compile(r"[^\x00-\x7f]\s+(?:\[X\]|\[Y\]|\[MASK\])|(?:\[X\]|\[Y\]
 
 @register("cjk-slot-spacing", "error", "no spaces around slots in unspaced languages (zh, ja)")
 def check_cjk_slot_spacing(ctx: CheckContext) -> Finding:
-    frame = ctx.frame
     unspaced = {code for code, lang in ctx.expectations.languages.items() if not lang.spaced}
-    bad = [lang in unspaced and (SLOT_SPACE.search(t) is not None or SLOT_SPACE.search(q) is not None)
-           for lang, t, q in zip(frame[F.LANG], frame[F.TEMPLATE], frame[F.QUERY])]
-    return Finding(bad=pd.Series(bad, index=frame.index))
+    rows = zip(ctx.column(F.LANG), ctx.column(F.TEMPLATE), ctx.column(F.QUERY))
+    return Finding(bad=ctx.series([lang in unspaced and (SLOT_SPACE.search(t) is not None or
+                                                          SLOT_SPACE.search(q) is not None) for lang, t, q in rows]))
 
 
 # ---------------------------------------------------------------------------------------------- punctuation
@@ -121,7 +120,6 @@ def punctuation_error(query: str, final: str) -> bool:
 
 @register("final-punctuation", "error", "each query ends with its language's one sentence-final punctuation mark")
 def check_final_punctuation(ctx: CheckContext) -> Finding:
-    frame = ctx.frame
     finals = {code: lang.final_punct for code, lang in ctx.expectations.languages.items()}
-    bad = [punctuation_error(q, finals[lang]) for q, lang in zip(frame[F.QUERY], frame[F.LANG])]
-    return Finding(bad=pd.Series(bad, index=frame.index))
+    rows = zip(ctx.column(F.QUERY), ctx.column(F.LANG))
+    return Finding(bad=ctx.series([punctuation_error(q, finals[lang]) for q, lang in rows]))

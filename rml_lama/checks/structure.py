@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..schema import ARROW_TYPES, FIELDS, RELATIONS, TEMPLATE_SOURCES, F, make_fact_id, split_of, template_id
+from ..schema import ARROW_TYPES, FIELDS, RELATIONS, TEMPLATE_SOURCES, F, split_of, template_id
 from .registry import CheckContext, Finding, register
 
 SPLIT_COLUMN = "split"
@@ -19,12 +19,16 @@ def missing_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def _not_of_type(column: pd.Series, arrow_type: str, optional: bool) -> pd.Series:
-    expected = bool if arrow_type == "bool" else str
-    wrong = column.map(lambda value: not isinstance(value, expected) and not (expected is bool and
-                                                                              type(value).__name__ == "bool_"))
-    if optional:
-        wrong &= column.notna()
-    return wrong
+    """Rows whose value is not of the column's type (a null counts only in a required column)."""
+    if arrow_type == "bool":
+        if pd.api.types.is_bool_dtype(column.dtype):
+            return pd.Series(False, index=column.index)
+        return column.map(lambda v: type(v).__name__ not in ("bool", "bool_"))
+    if pd.api.types.is_string_dtype(column.dtype) and column.dtype != object:
+        wrong = pd.Series(False, index=column.index)  # a string dtype holds strings or nulls only
+    else:
+        wrong = column.map(lambda v: not isinstance(v, str) and not pd.isna(v))
+    return wrong if optional else wrong | column.isna()
 
 
 @register("schema", "error", "columns are schema.FIELDS with their types; known languages, relations, sources")
@@ -41,22 +45,31 @@ def check_schema(ctx: CheckContext) -> Finding:
     bad |= ~frame[F.LANG].isin(list(ctx.expectations.languages))
     bad |= ~frame[F.RELATION].isin(list(RELATIONS))
     bad |= ~frame[F.SOURCE].isin(list(TEMPLATE_SOURCES))
-    bad |= frame[[F.QUERY, F.SUB_LABEL, F.OBJ_LABEL, F.TEMPLATE]].apply(
-        lambda column: column.map(lambda v: isinstance(v, str) and not v.strip())).any(axis=1)
+    for name in (F.QUERY, F.SUB_LABEL, F.OBJ_LABEL, F.TEMPLATE):
+        bad |= frame[name].astype(str).str.strip().eq("")
     return Finding(bad=bad)
+
+
+def _key(frame: pd.DataFrame, names: list[str]) -> pd.Series:
+    key = frame[names[0]].astype(str)
+    for name in names[1:]:
+        key = key + "\x1f" + frame[name].astype(str)
+    return key
 
 
 @register("identifiers", "error", "fact_id, template_id and split are those derived from the row (schema rules)")
 def check_identifiers(ctx: CheckContext) -> Finding:
     frame = ctx.frame
-    columns = zip(frame[F.FACT_ID], frame[F.RELATION], frame[F.LANG], frame[F.SUB_URI], frame[F.OBJ_URI],
-                  frame[F.TEMPLATE_ID], frame[F.TEMPLATE])
-    bad = [fact != make_fact_id(rel, sub, obj) or tid != template_id(rel, lang, template)
-           for fact, rel, lang, sub, obj, tid, template in columns]
+    fact = frame[F.RELATION].astype(str) + ":" + frame[F.SUB_URI].astype(str) + ":" + frame[F.OBJ_URI].astype(str)
+    bad = fact != frame[F.FACT_ID]  # schema.make_fact_id, vectorised
+    templates = frame[[F.RELATION, F.LANG, F.TEMPLATE]].drop_duplicates()
+    expected = {f"{r}\x1f{lang}\x1f{t}": template_id(r, lang, t)
+                for r, lang, t in zip(templates[F.RELATION], templates[F.LANG], templates[F.TEMPLATE])}
+    bad |= _key(frame, [F.RELATION, F.LANG, F.TEMPLATE]).map(expected) != frame[F.TEMPLATE_ID]
     if SPLIT_COLUMN in frame.columns:
-        splits = {fact: split_of(fact) for fact in frame[F.FACT_ID].unique()}
-        bad = [b or split != splits[fact] for b, fact, split in zip(bad, frame[F.FACT_ID], frame[SPLIT_COLUMN])]
-    return Finding(bad=pd.Series(bad, index=frame.index))
+        splits = {f: split_of(f) for f in frame[F.FACT_ID].unique() if isinstance(f, str)}
+        bad |= frame[F.FACT_ID].map(splits) != frame[SPLIT_COLUMN]
+    return Finding(bad=bad)
 
 
 @register("unique-keys", "error", "(fact_id, lang, template_id) is unique")
@@ -68,9 +81,11 @@ def check_unique_keys(ctx: CheckContext) -> Finding:
 def check_core_parallel(ctx: CheckContext) -> Finding:
     frame = ctx.frame
     core = list(ctx.expectations.core)
-    present = [lang for lang in core if lang in set(frame[F.LANG])]
+    langs = set(frame[F.LANG].unique())
+    present = [lang for lang in core if lang in langs]
     problems = [f"core language {lang!r} has no queries" for lang in core if lang not in present]
-    facts = {lang: set(group) for lang, group in frame[frame[F.LANG].isin(core)].groupby(F.LANG)[F.FACT_ID]}
+    pairs = frame.loc[frame[F.LANG].isin(core), [F.LANG, F.FACT_ID]].drop_duplicates()
+    facts = {lang: set(group) for lang, group in pairs.groupby(F.LANG)[F.FACT_ID]}
     union = set().union(*facts.values()) if facts else set()
     counts, examples = {}, []
     for lang in present:

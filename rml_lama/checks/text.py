@@ -27,12 +27,20 @@ SLOTS_RE = re.compile(re.escape(SUBJECT_SLOT) + "|" + re.escape(OBJECT_SLOT) + "
 
 def normalize(text: str) -> str:
     """NFKC and case folding: the form in which two spellings of a label compare equal."""
+    if text.isascii():
+        return text.casefold()
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def letters_key(text: str) -> str:
-    """Only the letters and digits of the normalised text (spaces and punctuation dropped)."""
-    return "".join(ch for ch in normalize(text) if unicodedata.category(ch)[0] in "LN")
+NON_WORD_RE2 = r"[\p{P}\p{Z}\p{S}\p{C}]+"  # punctuation, separators, symbols, controls (re2 syntax)
+
+
+def letters_keys(normalized: list[str]) -> list[str]:
+    """The normalised texts without punctuation, spaces, symbols and controls (vectorised in pyarrow)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.replace_substring_regex(pa.array(normalized, pa.string()), NON_WORD_RE2, "").to_pylist()
 
 
 @lru_cache(maxsize=65536)
