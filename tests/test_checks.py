@@ -232,3 +232,29 @@ def test_missing_column_runs_only_the_schema_check():
     schema = report.results[0]
     assert schema.name == "schema" and not schema.passed and "missing column 'source'" in schema.problems
     assert all(r.message.startswith("not run") for r in report.results[1:])
+
+
+def test_expectations_agree_with_the_schema_for_shipped_languages():
+    from rml_lama.checks.expectations import load_expectations
+    from rml_lama.schema import LANGUAGES
+
+    expectations = load_expectations()
+    for code, lang in LANGUAGES.items():
+        e = expectations[code]
+        assert (e.script, e.langdetect, e.final_punct, e.spaced, e.core) == (
+            lang.script, lang.langdetect_codes, lang.final_punct, lang.spaced, lang.core), code
+
+
+def test_sentencepiece_tokenizer_is_deterministic_and_cached(tmp_path):
+    from rml_lama.checks.tokens import sentencepiece_tokenizer, train_sentencepiece, training_lines
+
+    lines = training_lines(clean_frame(), seed=0)
+    first = train_sentencepiece(lines, 0, tmp_path / "a")
+    second = train_sentencepiece(lines, 0, tmp_path / "b")
+    import sentencepiece as spm
+
+    a, b = (spm.SentencePieceProcessor(model_file=str(path)) for path in (first, second))
+    assert [(a.id_to_piece(i), a.get_score(i)) for i in range(a.get_piece_size())] == [
+        (b.id_to_piece(i), b.get_score(i)) for i in range(b.get_piece_size())]  # the file also holds tmp paths
+    assert train_sentencepiece(lines, 0, tmp_path / "a") == first  # found in the cache
+    assert sentencepiece_tokenizer(first)("Paris") == sentencepiece_tokenizer(second)("Paris")

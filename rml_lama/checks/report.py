@@ -72,6 +72,8 @@ def metric_rows(report: ValidationReport) -> tuple[list[str], list[list[str]]]:
 def _format(value) -> str:
     if value is None:
         return "-"
+    if value > 1 and float(value).is_integer():
+        return f"{int(value):,}"
     return f"{value:.1%}" if value <= 1 else f"{value:,.2f}"
 
 
