@@ -41,8 +41,8 @@ from .metrics import (
     INTERVENTIONS,
     accuracy,
     ground_truth_scores,
-    intervention_probs,
-    intervention_ranks,
+    CandidateRanker,
+    ProbeSet,
     language_overlap,
     layer_distribution,
     mean_relative_change,
@@ -416,24 +416,37 @@ class FactScorer:
     (neuron set, factor, language) and shared by every localizer that found the same set; the languages that
     share a neuron set are run in one batched call."""
 
-    def __init__(self, bundle, probes: FactProbes):
+    def __init__(self, bundle, probes: FactProbes, ranked_langs: Sequence[str]):
         self.bundle, self.probes = bundle, probes
         self._probs: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self._ranks: dict[tuple, np.ndarray] = {}
+        self._rank_rows: dict[str, list[int]] = {}
+        flat_probes, flat_candidates = [], []
+        for lang in ranked_langs:
+            self._rank_rows[lang] = list(range(len(flat_probes), len(flat_probes) + len(probes.own[lang])))
+            flat_probes += probes.own[lang]
+            flat_candidates += probes.candidates[lang]
+        self.ranker = CandidateRanker(bundle, flat_probes, flat_candidates)
+        self._prob_rows: dict[str, tuple[list[int], list[int]]] = {}
+        scored = []
+        for lang in probes.own:
+            own = list(range(len(scored), len(scored) + len(probes.own[lang])))
+            scored += probes.own[lang]
+            unrelated = list(range(len(scored), len(scored) + len(probes.unrelated[lang])))
+            scored += probes.unrelated[lang]
+            self._prob_rows[lang] = (own, unrelated)
+        self.probe_set = ProbeSet(bundle, scored)
 
     def probs(self, neurons: Sequence, factor: float, langs: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """lang -> (own, unrelated) gold probabilities with `neurons` scaled by `factor` (empty set: unmodified)."""
         key = (frozenset(map(tuple, neurons)), factor) if neurons else (frozenset(), 1.0)
         missing = [lang for lang in langs if key + (lang,) not in self._probs]
         if missing:
-            flat = [p for lang in missing for p in self.probes.own[lang] + self.probes.unrelated[lang]]
-            values = intervention_probs(self.bundle, flat, list(key[0]), key[1])
-            start = 0
+            rows = [row for lang in missing for part in self._prob_rows[lang] for row in part]
+            values = dict(zip(rows, self.probe_set.probs_with(list(key[0]), key[1], rows)))
             for lang in missing:
-                n_own, n_unrel = len(self.probes.own[lang]), len(self.probes.unrelated[lang])
-                self._probs[key + (lang,)] = (values[start : start + n_own],
-                                              values[start + n_own : start + n_own + n_unrel])
-                start += n_own + n_unrel
+                own, unrelated = self._prob_rows[lang]
+                self._probs[key + (lang,)] = (np.array([values[r] for r in own]), np.array([values[r] for r in unrelated]))
         return {lang: self._probs[key + (lang,)] for lang in langs}
 
     def ranks(self, neurons: Sequence, factor: float, langs: Sequence[str]) -> dict[str, np.ndarray]:
@@ -441,9 +454,8 @@ class FactScorer:
         key = (frozenset(map(tuple, neurons)), factor) if neurons else (frozenset(), 1.0)
         missing = [lang for lang in langs if key + (lang,) not in self._ranks]
         if missing:
-            flat = [p for lang in missing for p in self.probes.own[lang]]
-            candidates = [c for lang in missing for c in self.probes.candidates[lang]]
-            values = np.asarray(intervention_ranks(self.bundle, flat, candidates, list(key[0]), key[1]))
+            rows = [row for lang in missing for row in self._rank_rows[lang]]
+            values = np.asarray(self.ranker.ranks_with(list(key[0]), key[1], rows))
             start = 0
             for lang in missing:
                 count = len(self.probes.own[lang])
@@ -558,11 +570,13 @@ def run_evaluation(bundle, frame: pd.DataFrame, options: EvalOptions, out: Path,
     write_or_check_config(out, config)
     all_langs = options.langs + options.holdout_langs
     object_final_only = getattr(bundle, "kind", "masked") == "causal"
-    grouped = group_facts(frame, all_langs, options.max_rephrasings, object_final_only)
-    known = set(model_facts) if model_facts is not None else None
     plants_by_fact: dict[str, list[dict]] = {}
     for plant in (truth or {}).get("plants", []):
         plants_by_fact.setdefault(plant["fact_id"], []).append(plant)
+    known = set(model_facts) | set(plants_by_fact) if model_facts is not None else None
+    if known is not None:
+        frame = frame[frame[F.FACT_ID].isin(known)]
+    grouped = group_facts(frame, all_langs, options.max_rephrasings, object_final_only)
     in_split = (set(frame.loc[frame[SPLIT_COLUMN] == options.split, F.FACT_ID])
                 if options.split and SPLIT_COLUMN in frame else None)
     pool = {
@@ -600,7 +614,8 @@ def run_evaluation(bundle, frame: pd.DataFrame, options: EvalOptions, out: Path,
             fact = usable[fid]
             attributions = fact_attributions(bundle, fact, options.langs, baselines, options)
             unrelated = unrelated_queries(fact, pool, pool_ids, all_langs, options.seed, probe_filter.ok)
-            scorer = FactScorer(bundle, prepare_probes(fact, unrelated, all_langs, candidate_sets, options))
+            scorer = FactScorer(bundle, prepare_probes(fact, unrelated, all_langs, candidate_sets, options),
+                                options.langs)
             reference_result = localize_all(reference, attributions, None) if needs_reference else None
             for localizer in localizers:
                 if (fid, localizer.name) in done:

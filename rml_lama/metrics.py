@@ -182,3 +182,133 @@ def intervention_ranks(bundle, probes, candidates: list[list[str]], neurons: Ite
         return rank_candidates(bundle, probes, candidates)
     with scale_neurons(bundle, by_layer, factor):
         return rank_candidates(bundle, probes, candidates)
+
+
+def target_log_probs(bundle, encoded, batch_size: int = 32) -> list[np.ndarray]:
+    """Per encoded probe, the float64 log-softmax over the vocabulary at each of its target positions
+    ([k, vocab]), under whatever intervention is active. Encoders without a final norm (BERT family) apply the
+    LM head at the target positions only; other models run their full forward."""
+    import torch
+
+    from .models import target_positions
+    from .targets import pad_batch
+
+    adapter = bundle.adapter
+    head_only_at_targets = bundle.kind == "masked" and adapter.final_norm(bundle.model) is None
+    results: list[np.ndarray] = []
+    for start in range(0, len(encoded), batch_size):
+        chunk = list(encoded[start : start + batch_size])
+        ids, attention, targets = pad_batch(bundle, chunk)
+        with torch.no_grad(), target_positions(targets):
+            if head_only_at_targets:
+                hidden = bundle.model.base_model(input_ids=ids, attention_mask=attention)[0]
+                picked = adapter.logits_from_final_hidden(bundle.model, hidden[targets])
+            else:
+                picked = bundle.model(input_ids=ids, attention_mask=attention).logits[targets]
+        log_probs = torch.log_softmax(picked.to(torch.float64), dim=-1).cpu().numpy()
+        offset = 0
+        for item in chunk:  # targets[row] is true at exactly the item's (sorted) target positions
+            k = len(item.target_positions)
+            order = np.argsort(np.argsort(item.target_positions))
+            results.append(log_probs[offset : offset + k][order])
+            offset += k
+    return results
+
+
+class ProbeSet:
+    """Probes encoded once, whose gold probabilities are then computed under any number of interventions."""
+
+    def __init__(self, bundle, probes, batch_size: int = 32):
+        from .targets import encode_probes
+
+        self.bundle, self.batch_size = bundle, batch_size
+        self.encoded = encode_probes(bundle, list(probes)) if probes else []
+
+    def probs_with(self, neurons: Iterable[Neuron], factor: float, indices: Optional[Sequence[int]] = None) -> np.ndarray:
+        """Joint probability of each gold answer (product over its tokens, as `answer_probabilities(...,
+        aggregation="sum")`) with the neurons' activations multiplied by `factor`."""
+        from .models import scale_neurons
+
+        indices = list(range(len(self.encoded))) if indices is None else list(indices)
+        items = [self.encoded[i] for i in indices]
+        if not items:
+            return np.zeros(0)
+        by_layer = neuron_map(neurons)
+        if by_layer:
+            with scale_neurons(self.bundle, by_layer, factor):
+                log_probs = target_log_probs(self.bundle, items, self.batch_size)
+        else:
+            log_probs = target_log_probs(self.bundle, items, self.batch_size)
+        return np.array([np.exp(np.sum(lp[np.arange(len(item.answer_ids)), list(item.answer_ids)]))
+                         for lp, item in zip(log_probs, items)], dtype=np.float64)
+
+
+class CandidateRanker:
+    """Gold ranks among candidate objects (0 = first; ties count for the gold), by mean per-token
+    log-probability: the same ranking as `targets.rank_candidates`, computed faster for masked LMs.
+
+    A masked LM sees the same input for every candidate with the same number of tokens (k mask tokens in the
+    slot), so one forward per (probe, k) scores all of them; encodings are made once and reused under every
+    intervention. Causal LMs (teacher-forced candidates) use `targets.rank_candidates`.
+    """
+
+    def __init__(self, bundle, probes, candidates_per_probe: list[list[str]], batch_size: int = 32):
+        from .errors import RmlLamaError
+        from .targets import Probe, encode_probes
+
+        self.bundle, self.probes, self.candidates = bundle, list(probes), [list(c) for c in candidates_per_probe]
+        self.batch_size = batch_size
+        self.masked = getattr(bundle, "kind", "masked") == "masked"
+        self.rows: list = []  # one encoded input per (probe, k)
+        self.plan: list[tuple[list[tuple[int, tuple[int, ...]]], int]] = []  # per probe: [(row, answer ids)], gold
+        if not self.masked:
+            return
+        for probe, candidates in zip(self.probes, self.candidates):
+            by_length: dict[int, int] = {}
+            scored, gold = [], -1
+            for candidate in candidates:
+                try:
+                    encoded = encode_probes(bundle, [Probe(probe.query, candidate)])[0]
+                except RmlLamaError:
+                    if candidate == probe.answer:
+                        raise
+                    continue  # a candidate the tokenizer cannot encode cannot be produced: never outranks the gold
+                k = len(encoded.answer_ids)
+                if k not in by_length:
+                    by_length[k] = len(self.rows)
+                    self.rows.append(encoded)
+                if candidate == probe.answer:
+                    gold = len(scored)
+                scored.append((by_length[k], encoded.answer_ids))
+            self.plan.append((scored, gold))
+
+    def _row_log_probs(self, rows: list[int]) -> dict[int, np.ndarray]:
+        return dict(zip(rows, target_log_probs(self.bundle, [self.rows[r] for r in rows], self.batch_size)))
+
+    def ranks(self, indices: Optional[Sequence[int]] = None) -> np.ndarray:
+        """Ranks of the probes at `indices` (default all) under whatever intervention is active."""
+        from .targets import rank_candidates
+
+        indices = list(range(len(self.probes))) if indices is None else list(indices)
+        if not indices:
+            return np.zeros(0, dtype=np.int64)
+        if not self.masked:
+            return rank_candidates(self.bundle, [self.probes[i] for i in indices], [self.candidates[i] for i in indices])
+        needed = sorted({row for i in indices for row, _ in self.plan[i][0]})
+        log_probs = self._row_log_probs(needed)
+        ranks = []
+        for i in indices:
+            scored, gold = self.plan[i]
+            scores = np.array([np.mean(log_probs[row][np.arange(len(ids)), list(ids)]) for row, ids in scored])
+            ranks.append(int(np.sum(scores > scores[gold])))
+        return np.asarray(ranks, dtype=np.int64)
+
+    def ranks_with(self, neurons: Iterable[Neuron], factor: float, indices: Optional[Sequence[int]] = None):
+        """Ranks with the neurons' activations multiplied by `factor` (no neurons: the unmodified model)."""
+        from .models import scale_neurons
+
+        by_layer = neuron_map(neurons)
+        if not by_layer:
+            return self.ranks(indices)
+        with scale_neurons(self.bundle, by_layer, factor):
+            return self.ranks(indices)
