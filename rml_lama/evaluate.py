@@ -542,7 +542,7 @@ def fact_record(fact: FactQueries, name: str, localization: Localization, halves
         "stability": stability(*halves),
         **scores,
     }
-    if plants is not None:
+    if plants:  # only planted facts are scored against the truth
         record["planted"] = ground_truth_scores(localization, plants)
     return _rounded(record)
 
@@ -622,8 +622,7 @@ def run_evaluation(bundle, frame: pd.DataFrame, options: EvalOptions, out: Path,
                     continue
                 full, half0, half1 = localize_all(localizer, attributions, reference_result)
                 scores = score_localization(scorer, full, options)
-                record = fact_record(fact, localizer.name, full, (half0, half1), scores,
-                                     plants_by_fact.get(fid) if truth is not None else None, rank)
+                record = fact_record(fact, localizer.name, full, (half0, half1), scores, plants_by_fact.get(fid), rank)
                 writer.write(record)
                 written += 1
             bar.update(1)

@@ -330,3 +330,19 @@ def test_cli_run_on_a_saved_model_writes_results_and_report(tmp_path, release_di
     out = tmp_path / "run"
     assert json.loads((out / CONFIG_FILE).read_text())["model"] == str(model_dir)
     assert len(read_all_records(out)) == 2 and (out / "report.md").is_file()
+
+
+def test_planted_truth_is_scored_per_localizer(tmp_path):
+    truth = {"plants": [{"fact_id": TARGET, "kind": "agnostic", "langs": list(LANGS),
+                         "neurons": [[PLANT_LAYER, PLANT_INDEX]]}]}
+    out = run(tmp_path, options(localizers=("matrice", "random"), facts=2), truth=truth)
+    results = by_key(out)
+    assert results[(TARGET, "matrice")]["planted"] == {
+        "planted": 1, "recall": 1.0, "precision": 1.0, "recall_agnostic": 1.0, "kind_right_agnostic": 1.0,
+        "recall_specific": None, "kind_right_specific": None}
+    assert results[(TARGET, "random")]["planted"]["recall"] == 0.0
+    other = next(r for (fact, name), r in results.items() if fact != TARGET and name == "matrice")
+    assert "planted" not in other  # only planted facts are scored against the truth
+    summary = write_report(out, print_table=False)
+    assert summary["localizers"]["matrice"]["metrics"]["planted_recall"]["mean"] == 1.0
+    assert "planted recall" in (out / "report.md").read_text()
