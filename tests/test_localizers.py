@@ -135,6 +135,12 @@ def test_random_matches_the_reference_counts_and_is_seeded():
     assert {lang: len(ns) for lang, ns in first.specific.items()} == {"en": 1, "fr": 3}
     assert all(layer in (1, 3) and 0 <= index < 50 for layer, index in first.all_neurons())
     assert first == again and first != other
+    # a reference whose per-language sets do not contain all its LAKNs: counts still match
+    partial = Localization({"en": [(1, 0), (3, 9)], "fr": [(3, 8)]}, [(1, 0), (1, 1), (1, 2)])
+    drawn = get_localizer("random").localize(fact, partial)
+    assert {lang: len(ns) for lang, ns in drawn.per_lang.items()} == {"en": 2, "fr": 1}
+    assert {lang: len(ns) for lang, ns in drawn.specific.items()} == {"en": 1, "fr": 1}
+    assert len(drawn.agnostic) == 3 and len(set(drawn.per_lang["en"]) & set(drawn.agnostic)) == 1
     with pytest.raises(RmlLamaError, match="needs the 'matrice'"):
         get_localizer("random").localize(fact, None)
 

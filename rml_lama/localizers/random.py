@@ -9,8 +9,10 @@ from .base import FactAttributions, Localization, Localizer, Neuron, seeded_rng
 
 class RandomNeurons(Localizer):
     """Draw, uniformly without replacement over the attributed layers x d_ff, as many language-agnostic
-    neurons as the reference found, then for each language as many further neurons as the reference's
-    language-specific ones (so every count matches). Determined by `seed`, the fact id and `salt`.
+    neurons as the reference found; then for each language as many neurons as the reference's set of that
+    language, with the same number taken from the drawn agnostic ones as the reference's set shares with its
+    agnostic set (so LAKN, per-language and specific counts all match). Determined by `seed`, the fact id and
+    `salt`.
 
     seed: the run's seed. reference: registry name of the localizer whose counts are matched.
     """
@@ -31,15 +33,19 @@ class RandomNeurons(Localizer):
             raise RmlLamaError(f"the random localizer needs the {self.reference!r} localization of the fact")
         rng = seeded_rng(self.seed, fact.fact_id, salt)
         total = len(fact.layers) * fact.d_ff
-        counts = [len(reference.agnostic)] + [len(ns) for ns in reference.specific.values()]
-        drawn = rng.choice(total, size=min(sum(counts), total), replace=False)
-        to_neuron = lambda flat: fact.neuron(int(flat) // fact.d_ff, int(flat) % fact.d_ff)  # noqa: E731
-        neurons: list[Neuron] = [to_neuron(flat) for flat in drawn]
-        agnostic = sorted(neurons[: counts[0]])
-        per_lang, start = {}, counts[0]
-        for lang, count in zip(reference.specific, counts[1:]):
-            per_lang[lang] = sorted(agnostic + neurons[start : start + count])
-            start += count
+        reference_agnostic = set(reference.agnostic)
+        shared = {lang: len(reference_agnostic & set(ns)) for lang, ns in reference.per_lang.items()}
+        specific = {lang: len(ns) for lang, ns in reference.specific.items()}
+        wanted = len(reference.agnostic) + sum(specific.values())
+        drawn = rng.choice(total, size=min(wanted, total), replace=False)
+        neurons: list[Neuron] = [fact.neuron(int(flat) // fact.d_ff, int(flat) % fact.d_ff) for flat in drawn]
+        agnostic = sorted(neurons[: len(reference.agnostic)])
+        per_lang, start = {}, len(agnostic)
+        for lang in reference.per_lang:
+            picked = rng.choice(len(agnostic), size=shared[lang], replace=False) if shared[lang] else []
+            own = neurons[start : start + specific[lang]]
+            per_lang[lang] = sorted([agnostic[int(i)] for i in picked] + own)
+            start += specific[lang]
         return Localization(
             per_lang,
             agnostic,
