@@ -340,8 +340,10 @@ def _attribute_one(bundle, item: EncodedProbe, *, steps, rule, baseline, layers,
     with torch.enable_grad():
         for replay in replays:
             rows = [_Row(l, t, a, w) for l in layers for t in replay.tokens for a, w in zip(alphas, weights)]
-            for start in range(0, len(rows), internal_batch_size):
-                chunk = rows[start : start + internal_batch_size]
+            # a row over fewer positions (a causal suffix row: one) counts as that fraction of a full row
+            per_pass = internal_batch_size * max(1, item.length // replay.hidden_in[0].shape[1])
+            for start in range(0, len(rows), per_pass):
+                chunk = rows[start : start + per_pass]
                 probs = _run_rows(bundle, replay, chunk, natural, base, item.answer_ids, accumulate)
                 for row, prob in zip(chunk, probs.tolist()):
                     if row.alpha == 0.0:
@@ -365,16 +367,50 @@ def _attribute_one(bundle, item: EncodedProbe, *, steps, rule, baseline, layers,
     )
 
 
+def _d_model(config) -> int:
+    return int(getattr(config, "hidden_size", None) or getattr(config, "n_embd"))
+
+
+def estimated_row_bytes(bundle, positions: int, keys: int) -> int:
+    """A generous estimate of the memory one row (one step of one layer, restarting at layer 0) holds for its
+    backward pass, when it runs `positions` positions attending to `keys` positions: per block and position
+    about 10 x d_model + 4 x d_ff + heads x keys saved values, the cached keys and values of the other
+    positions (causal suffix rows), and the logits with their gradient at the target. Times 1.5 for slack."""
+    config = bundle.model.config
+    d_model = _d_model(config)
+    heads = int(getattr(config, "num_attention_heads", None) or getattr(config, "n_head", 1))
+    element = torch_element_size(bundle.dtype)
+    per_block = positions * (10 * d_model + 4 * bundle.d_ff + heads * keys) + 2 * (keys - positions) * d_model
+    return int(1.5 * element * (bundle.n_layers * per_block + 4 * int(config.vocab_size)))
+
+
+def torch_element_size(dtype) -> int:
+    import torch
+
+    return torch.tensor([], dtype=dtype).element_size()
+
+
+def rows_within_budget(bundle, item: EncodedProbe, memory_budget_mb: float, causal_suffix: bool) -> int:
+    """Full-length rows per batched pass so that their estimated activations fit in `memory_budget_mb`
+    (causal suffix rows count 1/length each, as in `attribute`)."""
+    per_row = estimated_row_bytes(bundle, 1 if causal_suffix else item.length, item.length)
+    rows = int(memory_budget_mb * 2**20 // per_row)
+    return max(1, rows // item.length if causal_suffix else rows)
+
+
 def attribute(bundle, probes: Sequence[Probe], *, steps: int = 20, rule: str = "left", baseline: str = "zero",
               layers: Optional[Sequence[int]] = None, aggregation: str = "sum", internal_batch_size: int = 64,
-              progress: bool = False, suffix_cache: bool = True, max_answer_tokens: int = 8) -> list[Attribution]:
+              progress: bool = False, suffix_cache: bool = True, max_answer_tokens: int = 8,
+              memory_budget_mb: Optional[float] = None) -> list[Attribution]:
     """Integrated-gradients attributions of each probe's gold answer to every selected layer's FFN neurons.
 
     steps/rule: Riemann sum (default Dai et al.'s left rule, 20 steps); baseline: "zero" or "amig";
     layers: subset (default all); aggregation over answer tokens: "sum", "mean" or "first";
-    internal_batch_size: rows (steps x answer tokens x layers) per batched pass, which bounds memory;
+    internal_batch_size: rows (steps x answer tokens x layers) per batched pass, which bounds memory; rows
+    that process one position instead of the whole query (causal suffix rows) count as 1/length of a row;
     suffix_cache: causal LMs process only the target position above the restart layer (exact; off = the
-    whole sequence, for checking). Bad probes raise RmlLamaError naming the query before any work starts.
+    whole sequence, for checking); memory_budget_mb: also cap the rows per pass by estimated activation
+    memory (see estimated_row_bytes). Bad probes raise RmlLamaError naming the query before any work starts.
     """
     import torch
     from tqdm.auto import tqdm
@@ -384,8 +420,12 @@ def attribute(bundle, probes: Sequence[Probe], *, steps: int = 20, rule: str = "
     bundle.model.eval()
     results = []
     for item in tqdm(encoded, desc="attribution", unit="query", disable=not progress):
+        rows = internal_batch_size
+        if memory_budget_mb is not None:
+            causal_suffix = bundle.kind == "causal" and suffix_cache
+            rows = min(rows, rows_within_budget(bundle, item, memory_budget_mb, causal_suffix))
         results.append(_attribute_one(bundle, item, steps=steps, rule=rule, baseline=baseline, layers=selected,
-                                      aggregation=aggregation, internal_batch_size=internal_batch_size,
+                                      aggregation=aggregation, internal_batch_size=rows,
                                       suffix_cache=suffix_cache))
     return results
 
