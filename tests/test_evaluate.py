@@ -346,3 +346,27 @@ def test_planted_truth_is_scored_per_localizer(tmp_path):
     summary = write_report(out, print_table=False)
     assert summary["localizers"]["matrice"]["metrics"]["planted_recall"]["mean"] == 1.0
     assert "planted recall" in (out / "report.md").read_text()
+
+
+@pytest.mark.parametrize("family", ["gpt2", "llama"])
+def test_causal_models_are_evaluated_on_object_final_queries(tmp_path, family):
+    bundle = tiny_bundle(family, layers=2, hidden=32, d_ff=48, seed=0)
+    opts = options(localizers=("matrice", "amig", "kn", "random"), facts=2, steps=2)
+    out = tmp_path / "run"
+    run_evaluation(bundle, records_frame(records()), opts, out, run_config(opts, family, "test-release", None),
+                   progress=False)
+    results = read_all_records(out)
+    assert len(results) == 2 * 4
+    assert all(record["accuracy"]["before"] is not None for record in results)
+    assert all(set(record["counts"]["per_lang"]) == set(LANGS) for record in results)
+
+
+def test_left_to_right_models_get_only_object_final_queries():
+    from rml_lama.evaluate import group_facts
+
+    object_final = {r.query for r in records() if r.object_final}
+    grouped = group_facts(records_frame(records()), LANGS, None, object_final_only=True)
+    asked = {query for fact in grouped.values() for pairs in fact.by_lang.values() for query, _ in pairs}
+    assert asked == object_final and len(asked) < len(records())
+    target = grouped[TARGET].by_lang
+    assert {lang: len(pairs) for lang, pairs in target.items()} == {"en": 2, "fr": 2, "fi": 1}
