@@ -39,10 +39,10 @@ from .localizers import (
 from .localizers.base import seeded_rng
 from .metrics import (
     INTERVENTIONS,
-    accuracy,
-    ground_truth_scores,
     CandidateRanker,
     ProbeSet,
+    accuracy,
+    ground_truth_scores,
     language_overlap,
     layer_distribution,
     mean_relative_change,

@@ -101,25 +101,20 @@ def _separating_direction(positive: torch.Tensor, negative: torch.Tensor) -> tor
     return (w / w.norm()).detach()
 
 
-@functools.lru_cache(maxsize=None)
-def _planted_state() -> dict:
-    bundle = tiny_bundle("bert", layers=2, hidden=32, d_ff=48, seed=0)
+def plant_neuron(bundle, target: list[Probe], others: list[Probe], layer: int, index: int) -> None:
+    """Make neuron (layer, index) fire on the target probes only and push their gold answers."""
     model = bundle.model
-    with torch.no_grad():
-        for projection in bundle.adapter.ffn_out_projections(model):
-            projection.weight.zero_()
-    target, others = probes_for(lambda f: f == TARGET), probes_for(lambda f: f != TARGET)
-    x_target = _ffn_inputs_at_targets(bundle, target, PLANT_LAYER)
-    x_other = _ffn_inputs_at_targets(bundle, others, PLANT_LAYER)
+    x_target = _ffn_inputs_at_targets(bundle, target, layer)
+    x_other = _ffn_inputs_at_targets(bundle, others, layer)
     direction = _separating_direction(x_target, x_other)
     pre_target, pre_other = x_target @ direction, x_other @ direction
     assert pre_target.min() > pre_other.max(), "the target's FFN inputs must be separable for this test model"
     scale = 4.0 / float(pre_target.min() - pre_other.max())
-    dense = model.bert.encoder.layer[PLANT_LAYER].intermediate.dense
+    dense = model.bert.encoder.layer[layer].intermediate.dense
     with torch.no_grad():
-        dense.weight[PLANT_INDEX] = scale * direction
-        dense.bias[PLANT_INDEX] = -scale * float(pre_target.min() + pre_other.max()) / 2
-    projection = bundle.adapter.ffn_out_projections(model)[PLANT_LAYER]
+        dense.weight[index] = scale * direction
+        dense.bias[index] = -scale * float(pre_target.min() + pre_other.max()) / 2
+    projection = bundle.adapter.ffn_out_projections(model)[layer]
     encoded = encode_probes(bundle, target)
     ids, attention, _ = pad_batch(bundle, encoded)
     rows = torch.tensor([row for row, item in enumerate(encoded) for _ in item.answer_ids])
@@ -127,10 +122,10 @@ def _planted_state() -> dict:
     gold = torch.tensor([token for item in encoded for token in item.answer_ids])
     weight = projection.weight.detach().clone()
     only_plant = torch.zeros_like(weight)
-    only_plant[:, PLANT_INDEX] = 1.0
+    only_plant[:, index] = 1.0
     column = torch.zeros(weight.shape[0], requires_grad=True)
     optimiser = torch.optim.Adam([column], lr=0.1)
-    name = f"bert.encoder.layer.{PLANT_LAYER}.output.dense.weight"
+    name = f"bert.encoder.layer.{layer}.output.dense.weight"
     for _ in range(60):  # optimise only the planted neuron's output column toward the gold answer tokens
         optimiser.zero_grad()
         new_weight = weight * (1 - only_plant) + only_plant * column[:, None]
@@ -141,11 +136,38 @@ def _planted_state() -> dict:
         optimiser.step()
     with torch.no_grad():
         projection.weight.copy_(weight * (1 - only_plant) + only_plant * column.detach()[:, None])
-    return {"bundle": bundle}
 
 
+def _silenced_bundle():
+    """The tiny BERT with every FFN output column zeroed: no neuron carries anything until one is planted."""
+    bundle = tiny_bundle("bert", layers=2, hidden=32, d_ff=48, seed=0)
+    with torch.no_grad():
+        for projection in bundle.adapter.ffn_out_projections(bundle.model):
+            projection.weight.zero_()
+    return bundle
+
+
+@functools.lru_cache(maxsize=None)
 def planted_bundle():
-    return _planted_state()["bundle"]
+    """One agnostic plant: (PLANT_LAYER, PLANT_INDEX) fires on the target fact's queries in every language."""
+    bundle = _silenced_bundle()
+    plant_neuron(bundle, probes_for(lambda f: f == TARGET), probes_for(lambda f: f != TARGET), PLANT_LAYER, PLANT_INDEX)
+    return bundle
+
+
+SPECIFIC_INDEX = 20
+
+
+@functools.lru_cache(maxsize=None)
+def two_plant_bundle():
+    """The agnostic plant plus a specific one: (PLANT_LAYER, SPECIFIC_INDEX) fires on the English queries only."""
+    bundle = _silenced_bundle()
+    plant_neuron(bundle, probes_for(lambda f: f == TARGET), probes_for(lambda f: f != TARGET), PLANT_LAYER, PLANT_INDEX)
+    english = {r.query for r in records() if r.fact_id == TARGET and r.lang == "en"}
+    everything = probes_for(lambda f: True)
+    plant_neuron(bundle, [p for p in everything if p.query in english], [p for p in everything if p.query not in english],
+                 PLANT_LAYER, SPECIFIC_INDEX)
+    return bundle
 
 
 def options(**overrides) -> EvalOptions:
@@ -154,10 +176,10 @@ def options(**overrides) -> EvalOptions:
     return EvalOptions(**base)
 
 
-def run(tmp_path: Path, opts: EvalOptions, **kwargs) -> Path:
+def run(tmp_path: Path, opts: EvalOptions, bundle=None, **kwargs) -> Path:
     out = tmp_path / "run"
     config = run_config(opts, "planted-tiny-bert", "test-release", None)
-    run_evaluation(planted_bundle(), records_frame(records()), opts, out, config, progress=False, **kwargs)
+    run_evaluation(bundle or planted_bundle(), records_frame(records()), opts, out, config, progress=False, **kwargs)
     return out
 
 
@@ -370,3 +392,23 @@ def test_left_to_right_models_get_only_object_final_queries():
     assert asked == object_final and len(asked) < len(records())
     target = grouped[TARGET].by_lang
     assert {lang: len(pairs) for lang, pairs in target.items()} == {"en": 2, "fr": 2, "fi": 1}
+
+
+def test_an_english_only_plant_is_told_apart_from_the_agnostic_one(tmp_path):
+    truth = {"plants": [
+        {"fact_id": TARGET, "kind": "agnostic", "langs": list(LANGS), "neurons": [[PLANT_LAYER, PLANT_INDEX]]},
+        {"fact_id": TARGET, "kind": "specific", "langs": ["en"], "neurons": [[PLANT_LAYER, SPECIFIC_INDEX]]},
+    ]}
+    names = ("matrice", "matrice-no-query-unc", "matrice-no-lang-unc", "amig", "kn")
+    out = run(tmp_path, options(localizers=names, facts=1), bundle=two_plant_bundle(), truth=truth)
+    results = by_key(out)
+    for name in ("matrice", "matrice-no-query-unc", "matrice-no-lang-unc", "kn"):
+        planted = results[(TARGET, name)]["planted"]
+        neurons = results[(TARGET, name)]["neurons"]
+        assert planted["recall"] == 1.0, (name, neurons)
+        assert planted["kind_right_agnostic"] == 1.0 and planted["kind_right_specific"] == 1.0, (name, neurons)
+        assert neurons["agnostic"] == [[PLANT_LAYER, PLANT_INDEX]], name
+        assert neurons["specific"] == {"en": [[PLANT_LAYER, SPECIFIC_INDEX]], "fr": [], "fi": []}, name
+    # AMIG finds both neurons but reads one English query with a 0.3 x max threshold: where the English-only
+    # neuron dominates that query, the shared one drops out of the English set and so out of the intersection.
+    assert results[(TARGET, "amig")]["planted"]["recall"] == 1.0
