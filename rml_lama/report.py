@@ -82,6 +82,7 @@ def per_fact_values(records: list[dict]) -> dict[str, list[Optional[float]]]:
     values = {name: [_get(r, path) for r in records] for name, path in METRICS.items()}
     for gap, (own, unrelated) in GAPS.items():
         values[gap] = [None if a is None or b is None else a - b for a, b in zip(values[own], values[unrelated])]
+    values["facts_with_lakn"] = [None if n is None else float(n > 0) for n in values["neurons_agnostic"]]
     return values
 
 
@@ -140,6 +141,7 @@ def markdown_table(summary: dict) -> str:
     columns = [
         ("facts", lambda s: str(s["facts"])),
         ("LAKNs / fact", lambda s: _num(s["metrics"].get("neurons_agnostic"), 1)),
+        ("facts with LAKNs", lambda s: _num(s["metrics"].get("facts_with_lakn"))),
         ("neurons / lang", lambda s: _num(s["metrics"].get("neurons_per_lang"), 1)),
         ("suppress own", lambda s: _pct(s["metrics"].get("suppress_own"))),
         ("suppress unrel.", lambda s: _pct(s["metrics"].get("suppress_unrelated"))),

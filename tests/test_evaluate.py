@@ -232,6 +232,7 @@ def test_report_writes_summary_table_and_plots(finished_run, capsys):
     printed = capsys.readouterr().out
     assert "| matrice |" in printed and "| random |" in printed
     assert summary["localizers"]["matrice"]["facts"] == 3
+    assert summary["localizers"]["matrice"]["metrics"]["facts_with_lakn"]["mean"] > 0  # the target fact has one
     for name in ("summary.json", "report.md", "layers.png", "language_overlap.png", "interventions.png"):
         assert (finished_run / name).stat().st_size > 0, name
     assert json.loads((finished_run / "summary.json").read_text())["duplicates_dropped"] == 0
@@ -297,6 +298,11 @@ def test_holdout_languages_are_scored_but_not_localized(tmp_path):
     assert set(record["cross"]["by_lang"]) == {"en", "fr", "fi"}
     if record["fact_id"] == TARGET:
         assert record["cross"]["holdout_suppress"] < 0
+
+
+def test_report_of_a_folder_that_is_not_a_run_is_a_clear_error(tmp_path):
+    with pytest.raises(RmlLamaError, match="is not an evaluation run: no config.json"):
+        write_report(tmp_path)
 
 
 def test_parse_layers():
