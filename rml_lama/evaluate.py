@@ -712,6 +712,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from .train import default_model_path
 
         model_id = str(default_model_path())
+        if not Path(model_id, "config.json").is_file():
+            raise RmlLamaError(f"no default model at {model_id}; train it (`rml-lama train-model`) or pass --model")
     model_dir = Path(model_id)
     truth_path = Path(args.planted) if args.planted else (model_dir / TRUTH_FILE)
     truth = _read_json(truth_path, "the planted truth") if truth_path.is_file() else None
