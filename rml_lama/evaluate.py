@@ -560,6 +560,44 @@ def _rounded(value):
 
 
 # --------------------------------------------------------------------------------------------- the run
+@dataclass
+class RunPlan:
+    """The facts of a run, in their seeded order, with what scoring them needs."""
+
+    facts: list[FactQueries]  # usable facts (unencodable queries dropped), in the order ranks share them
+    pool: dict[str, FactQueries]  # every eligible fact: where unrelated queries are drawn from
+    candidate_sets: dict[tuple[str, str], list[str]]
+    plants: dict[str, list[dict]]  # fact id -> its planted neurons (planted models only)
+    probe_filter: "ProbeFilter"
+
+
+def plan_run(bundle, frame: pd.DataFrame, options: EvalOptions, model_facts: Optional[Sequence[str]],
+             truth: Optional[dict]) -> RunPlan:
+    """Choose the facts: complete in every language (object-final queries for left-to-right models), among the
+    model's facts when it lists them, in the split (planted facts always, first), encodable by the model."""
+    all_langs = options.langs + options.holdout_langs
+    plants: dict[str, list[dict]] = {}
+    for plant in (truth or {}).get("plants", []):
+        plants.setdefault(plant["fact_id"], []).append(plant)
+    known = set(model_facts) | set(plants) if model_facts is not None else None
+    if known is not None:
+        frame = frame[frame[F.FACT_ID].isin(known)]
+    grouped = group_facts(frame, all_langs, options.max_rephrasings, getattr(bundle, "kind", "masked") == "causal")
+    in_split = (set(frame.loc[frame[SPLIT_COLUMN] == options.split, F.FACT_ID])
+                if options.split and SPLIT_COLUMN in frame else None)
+    pool = {fid: fact for fid, fact in complete_facts(grouped, all_langs).items()
+            if in_split is None or fid in in_split or fid in plants}
+    if not pool:
+        raise RmlLamaError("no fact has queries in every requested language (and split / model facts); "
+                           f"languages: {', '.join(all_langs)}")
+    probe_filter = ProbeFilter(bundle)
+    chosen = select_facts(pool, options.facts, options.facts_per_relation, options.seed, sorted(plants),
+                          accept=lambda fact: probe_filter.fact(fact, all_langs))
+    if not chosen:
+        raise RmlLamaError("no fact has queries the model can encode in every requested language")
+    return RunPlan(chosen, pool, candidate_objects(frame, grouped), plants, probe_filter)
+
+
 def run_evaluation(bundle, frame: pd.DataFrame, options: EvalOptions, out: Path, config: dict,
                    model_facts: Optional[Sequence[str]] = None, truth: Optional[dict] = None,
                    rank: int = 0, world: int = 1, progress: bool = True) -> int:
@@ -569,33 +607,10 @@ def run_evaluation(bundle, frame: pd.DataFrame, options: EvalOptions, out: Path,
     out = Path(out)
     write_or_check_config(out, config)
     all_langs = options.langs + options.holdout_langs
-    object_final_only = getattr(bundle, "kind", "masked") == "causal"
-    plants_by_fact: dict[str, list[dict]] = {}
-    for plant in (truth or {}).get("plants", []):
-        plants_by_fact.setdefault(plant["fact_id"], []).append(plant)
-    known = set(model_facts) | set(plants_by_fact) if model_facts is not None else None
-    if known is not None:
-        frame = frame[frame[F.FACT_ID].isin(known)]
-    grouped = group_facts(frame, all_langs, options.max_rephrasings, object_final_only)
-    in_split = (set(frame.loc[frame[SPLIT_COLUMN] == options.split, F.FACT_ID])
-                if options.split and SPLIT_COLUMN in frame else None)
-    pool = {
-        fid: fact for fid, fact in complete_facts(grouped, all_langs).items()
-        if (known is None or fid in known) and (in_split is None or fid in in_split or fid in plants_by_fact)
-    }
-    if not pool:
-        raise RmlLamaError("no fact has queries in every requested language (and split / model facts); "
-                           f"languages: {', '.join(all_langs)}")
-    probe_filter = ProbeFilter(bundle)
-    chosen = select_facts(pool, options.facts, options.facts_per_relation, options.seed, sorted(plants_by_fact),
-                          accept=lambda fact: probe_filter.fact(fact, all_langs))
-    if not chosen:
-        raise RmlLamaError("no fact has queries the model can encode in every requested language")
-    fact_ids = [fact.fact_id for fact in chosen]
-    usable = {fact.fact_id: fact for fact in chosen}
-    pool_ids = sorted(pool)
-    candidate_pool = [fid for fid in grouped if known is None or fid in known]
-    candidate_sets = candidate_objects(frame, candidate_pool)
+    plan = plan_run(bundle, frame, options, model_facts, truth)
+    fact_ids = [fact.fact_id for fact in plan.facts]
+    usable = {fact.fact_id: fact for fact in plan.facts}
+    pool, pool_ids, candidate_sets = plan.pool, sorted(plan.pool), plan.candidate_sets
     mine = [fid for index, fid in enumerate(fact_ids) if index % world == rank]
     done = {(r["fact_id"], r["localizer"]) for r in read_all_records(out)}
     localizers = [LOCALIZERS[name].create(seed=options.seed) for name in options.localizers]
@@ -613,7 +628,7 @@ def run_evaluation(bundle, frame: pd.DataFrame, options: EvalOptions, out: Path,
         for fid in todo:
             fact = usable[fid]
             attributions = fact_attributions(bundle, fact, options.langs, baselines, options)
-            unrelated = unrelated_queries(fact, pool, pool_ids, all_langs, options.seed, probe_filter.ok)
+            unrelated = unrelated_queries(fact, pool, pool_ids, all_langs, options.seed, plan.probe_filter.ok)
             scorer = FactScorer(bundle, prepare_probes(fact, unrelated, all_langs, candidate_sets, options),
                                 options.langs)
             reference_result = localize_all(reference, attributions, None) if needs_reference else None
@@ -622,7 +637,7 @@ def run_evaluation(bundle, frame: pd.DataFrame, options: EvalOptions, out: Path,
                     continue
                 full, half0, half1 = localize_all(localizer, attributions, reference_result)
                 scores = score_localization(scorer, full, options)
-                record = fact_record(fact, localizer.name, full, (half0, half1), scores, plants_by_fact.get(fid), rank)
+                record = fact_record(fact, localizer.name, full, (half0, half1), scores, plan.plants.get(fid), rank)
                 writer.write(record)
                 written += 1
             bar.update(1)
