@@ -153,8 +153,10 @@ def prepare_templates(candidates: Iterable[Candidate], lang: str, rejected: Reje
                       max_templates: Optional[int] = DEFAULT_MAX_TEMPLATES) -> dict[str, list[PreparedTemplate]]:
     """Repair, filter, normalise, deduplicate and select the templates of one language, per relation.
 
-    Every template but the curated ones must pass the relation lexicon. With `max_templates`, the best ones
-    are kept (preference order), plus the best object-final one when none of those is object-final.
+    Every template but the curated ones must pass the relation lexicon. Templates equal after
+    `near_duplicate_key` (case, punctuation, spacing, Unicode form) are one: the first (preferred) is kept.
+    With `max_templates`, the best ones are kept (preference order), plus the best object-final one when
+    none of those is object-final.
     """
     kept: dict[str, list[PreparedTemplate]] = defaultdict(list)
     seen: set[tuple[str, str]] = set()
@@ -162,12 +164,26 @@ def prepare_templates(candidates: Iterable[Candidate], lang: str, rejected: Reje
         prepared = _prepare_one(candidate, lang, rejected)
         if prepared is None:
             continue
-        if (prepared.relation, prepared.template) in seen:
+        key = (prepared.relation, near_duplicate_key(prepared.template))
+        if key in seen:  # the preferred source's spelling was kept
             rejected.add("templates", f"duplicate:{candidate.source}", lang)
             continue
-        seen.add((prepared.relation, prepared.template))
+        seen.add(key)
         kept[prepared.relation].append(prepared)
     return {relation: _select(kept[relation], max_templates, lang, rejected) for relation in sorted(kept)}
+
+
+def near_duplicate_keys(texts: Sequence[str]) -> list[str]:
+    """The texts as the `near-duplicates` check compares them (rml_lama.checks.text: NFKC, case folding, no
+    punctuation, spaces or symbols): two templates or queries with one key are one rephrasing."""
+    from .checks.text import letters_keys, normalize  # pandas/pyarrow: only when generating
+
+    return letters_keys([normalize(text) for text in texts]) if texts else []
+
+
+def near_duplicate_key(text: str) -> str:
+    """`near_duplicate_keys` of one text."""
+    return near_duplicate_keys([text])[0]
 
 
 LEXICON_CHECKED = frozenset({"query-localization", "mpararel-checked", "mpararel", "mlama"})
@@ -240,18 +256,47 @@ def facts_by_key(facts: Iterable[Fact], lang: str, rejected: Rejections) -> dict
     return out
 
 
+def entity_labels(facts: Iterable[Fact]) -> dict[str, str]:
+    """QID -> label, the first one a fact gives it as subject or object (facts in the given order)."""
+    labels: dict[str, str] = {}
+    for fact in facts:
+        labels.setdefault(fact.sub_uri, fact.sub_label)
+        labels.setdefault(fact.obj_uri, fact.obj_label)
+    return labels
+
+
+def relabel(facts: dict[Key, Fact], labels: dict[str, str]) -> tuple[dict[Key, Fact], int]:
+    """The facts with every entity labelled from `labels` (one label per QID), and how many facts changed."""
+    out, changed = {}, 0
+    for key, fact in facts.items():
+        sub_label, obj_label = labels.get(fact.sub_uri, fact.sub_label), labels.get(fact.obj_uri, fact.obj_label)
+        changed += (sub_label, obj_label) != (fact.sub_label, fact.obj_label)
+        out[key] = Fact(fact.relation, fact.sub_uri, fact.obj_uri, sub_label, obj_label, fact.lineid, fact.uuid)
+    return out, changed
+
+
+def language_facts(sources: SourceSet, lang: str, rejected: Rejections) -> tuple[dict[Key, Fact], int]:
+    """mLAMA facts of a language with one label per entity (QID), whichever fact it appears in."""
+    facts = facts_by_key(sources.facts(lang), lang, rejected)
+    return relabel(facts, entity_labels(facts.values()))
+
+
 def chinese_facts(sources: SourceSet, rejected: Rejections, convert: LabelConverter) -> tuple[dict[Key, Fact], dict]:
-    """mLAMA zh facts with labels in Simplified script: the zh-hans tuple's labels where the fact has one."""
-    hans = {fact.key: fact for fact in sources.zh_hans_facts()}
-    out = {}
-    origin = Counter()
-    for key, fact in facts_by_key(sources.facts("zh"), "zh", rejected).items():
-        labelled = hans.get(key, fact)
-        origin["zh-hans-tuples" if key in hans else "mlama-zh"] += 1
-        out[key] = Fact(fact.relation, fact.sub_uri, fact.obj_uri, convert(labelled.sub_label),
-                        convert(labelled.obj_label), fact.lineid, fact.uuid)
+    """mLAMA zh facts with one Simplified label per entity (QID), in every fact it appears in: the label of
+    mParaRel's zh-hans tuples wherever any tuple gives that entity one, else mLAMA's label converted by t2s.
+    (Taking the zh-hans labels only for the facts that have a tuple gave one entity two labels.)"""
+    hans_facts = sources.zh_hans_facts()
+    hans_keys = {fact.key for fact in hans_facts}
+    hans_labels = entity_labels(hans_facts)
+    facts = facts_by_key(sources.facts("zh"), "zh", rejected)
+    mlama_labels = entity_labels(facts.values())
+    labels = {qid: convert(hans_labels.get(qid, label)) for qid, label in mlama_labels.items()}
+    out, changed = relabel(facts, labels)
+    origin = Counter("zh-hans-tuples" if key in hans_keys else "mlama-zh" for key in facts)
     return out, {"label_origin": dict(sorted(origin.items())), "labels_converted": len(convert.cache),
-                 "labels_changed_by_t2s": convert.changed}
+                 "labels_changed_by_t2s": convert.changed, "entities": len(mlama_labels),
+                 "entities_labelled_from_zh_hans": sum(qid in hans_labels for qid in mlama_labels),
+                 "facts_relabelled": changed}
 
 
 # -------------------------------------------------------------------------------------------- queries
@@ -274,19 +319,36 @@ def _spells(needle: str, query: str, lang: str) -> bool:
 
 def fact_queries(fact: Fact, lang: str, templates: Sequence[PreparedTemplate],
                  rejected: Rejections) -> list[QueryRecord]:
-    """The queries of one fact in one language, one per template that fills cleanly, duplicates removed."""
-    fact_id = make_fact_id(*fact.key)
+    """The queries of one fact in one language, one per template that fills cleanly, near-duplicates removed."""
+    filled = _filled_queries(fact, lang, templates, rejected)
+    return _distinct_records(fact, lang, filled, near_duplicate_keys([query for _, query in filled]), rejected)
+
+
+def _filled_queries(fact: Fact, lang: str, templates: Sequence[PreparedTemplate],
+                    rejected: Rejections) -> list[tuple[PreparedTemplate, str]]:
     needle = fact.obj_label.casefold()
-    records, seen = [], set()
+    filled = []
     for template in templates:
-        with_subject = morphology.fill_subject(template.template, lang, fact.sub_label)
-        query = None if with_subject is None else morphology.fill_object_mask(with_subject, lang, fact.obj_label)
-        reason = ("subject-fill" if with_subject is None else "object-fill" if query is None
-                  else "object-in-query" if _spells(needle, query, lang) else "duplicate" if query in seen else None)
+        query, reason = _fill_query(template.template, lang, fact)
+        if reason is None and _spells(needle, query, lang):
+            reason = "object-in-query"
         if reason:
             rejected.add("queries", reason, lang)
+        else:
+            filled.append((template, query))
+    return filled
+
+
+def _distinct_records(fact: Fact, lang: str, filled: Sequence[tuple[PreparedTemplate, str]], keys: Sequence[str],
+                      rejected: Rejections) -> list[QueryRecord]:
+    """One record per near-duplicate key (the first template's): filling can make two templates one query."""
+    fact_id = make_fact_id(*fact.key)
+    records, seen = [], set()
+    for (template, query), key in zip(filled, keys):
+        if key in seen:
+            rejected.add("queries", "duplicate", lang)
             continue
-        seen.add(query)
+        seen.add(key)
         records.append(QueryRecord(
             fact_id=fact_id, relation=fact.relation, lang=lang, sub_uri=fact.sub_uri, obj_uri=fact.obj_uri,
             sub_label=fact.sub_label, obj_label=fact.obj_label, template_id=template.template_id,
@@ -296,15 +358,28 @@ def fact_queries(fact: Fact, lang: str, templates: Sequence[PreparedTemplate],
     return records
 
 
+def _fill_query(template: str, lang: str, fact: Fact) -> tuple[Optional[str], Optional[str]]:
+    """(query, None), or (None, the reason it cannot be filled)."""
+    with_subject = morphology.fill_subject(template, lang, fact.sub_label)
+    if with_subject is None:
+        return None, "subject-fill"
+    query = morphology.fill_object_mask(with_subject, lang, fact.obj_label)
+    if query is None:
+        return None, "object-fill"
+    query = morphology.merge_final_punctuation(query, lang)
+    if query is None:
+        return None, "label-final-punctuation"
+    return query, None
+
+
 def language_queries(lang: str, facts: dict[Key, Fact], templates: dict[str, list[PreparedTemplate]],
                      keys: Iterable[Key], rejected: Rejections) -> dict[Key, list[QueryRecord]]:
     """Queries of the given fact keys in one language (keys without a fact in that language are skipped)."""
-    out = {}
-    for key in keys:
-        fact = facts.get(key)
-        if fact is not None:
-            out[key] = fact_queries(fact, lang, templates.get(key[0], ()), rejected)
-    return out
+    filled = {key: _filled_queries(facts[key], lang, templates.get(key[0], ()), rejected)
+              for key in keys if key in facts}
+    keys_flat = iter(near_duplicate_keys([query for rows in filled.values() for _, query in rows]))  # one batch
+    return {key: _distinct_records(facts[key], lang, rows, [next(keys_flat) for _ in rows], rejected)
+            for key, rows in filled.items()}
 
 
 # ------------------------------------------------------------------------------------------- generate
@@ -338,7 +413,7 @@ def generate(
     langs = _progress(core + extended, progress, "templates and facts")
     templates = {lang: prepare_templates(source_candidates(sources, lang, curated.get(lang, ())), lang,
                                          rejected, max_templates) for lang in langs}
-    facts, zh_report = _facts_per_language(sources, core + extended, rejected, convert)
+    facts, zh_report, relabelled = _facts_per_language(sources, core + extended, rejected, convert)
 
     with_facts = {key[0] for lang in core for key in facts[lang]}
     relations = _usable_relations(templates, core, with_facts, min_rephrasings, require_object_final, rejected)
@@ -354,6 +429,7 @@ def generate(
     report = _report(records, templates, facts, kept, relations, core, extended, rejected, zh_report,
                      {"max_templates": max_templates, "min_rephrasings": min_rephrasings,
                       "require_object_final": require_object_final})
+    report["facts_relabelled_for_one_label_per_entity"] = relabelled
     return Generation(records, report)
 
 
@@ -366,14 +442,16 @@ def _progress(items, enabled: bool, desc: str):
 
 
 def _facts_per_language(sources: SourceSet, langs: Sequence[str], rejected: Rejections,
-                        convert: LabelConverter) -> tuple[dict[str, dict[Key, Fact]], dict]:
-    facts, zh_report = {}, {}
+                        convert: LabelConverter) -> tuple[dict[str, dict[Key, Fact]], dict, dict[str, int]]:
+    """Facts per language, one label per entity; the zh label report; facts relabelled per language."""
+    facts, zh_report, relabelled = {}, {}, {}
     for lang in langs:
         if lang == "zh":
             facts[lang], zh_report = chinese_facts(sources, rejected, convert)
+            relabelled[lang] = zh_report["facts_relabelled"]
         else:
-            facts[lang] = facts_by_key(sources.facts(lang), lang, rejected)
-    return facts, zh_report
+            facts[lang], relabelled[lang] = language_facts(sources, lang, rejected)
+    return facts, zh_report, relabelled
 
 
 def _usable_relations(templates: dict[str, dict[str, list[PreparedTemplate]]], core: Sequence[str],

@@ -556,6 +556,29 @@ def _fill(text: str, lang: str, slot: str, label: str, filler: Optional[str]) ->
     return text.replace(slot, shown, 1)
 
 
+def merge_final_punctuation(query: str, lang: str) -> Optional[str]:
+    """The query with one sentence-final mark where a label at its end brings its own; None = drop it.
+
+    A filled query ends with the template's final mark (`Language.final_punct`). When the text before that
+    mark ends with the same mark (a label "Alfons V.", "S.p.A.": "... Alfons V.." -> "... Alfons V."), one is
+    kept. When it ends with another mark or a space ("Kerrang!.", "Jr.。", "l'avion ?."), no spelling ends
+    with the language's one final mark and keeps the label whole, so the query is dropped.
+    """
+    final = language(lang).final_punct
+    if not query.endswith(final):
+        return query
+    before = query[: -len(final)]
+    if not _ends_in_punctuation_or_space(before):
+        return query
+    if before.endswith(final) and not _ends_in_punctuation_or_space(before[: -len(final)]):
+        return before
+    return None
+
+
+def _ends_in_punctuation_or_space(text: str) -> bool:
+    return not text or text[-1].isspace() or text[-1] in _FINAL_STRIP
+
+
 # -------------------------------------------------------------------------------------- object-final
 
 

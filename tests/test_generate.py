@@ -257,3 +257,76 @@ def test_full_generation_meets_the_targets() -> None:
     from rml_lama.morphology import to_simplified
 
     assert all(to_simplified(r.query) == r.query for r in zh[::97])
+
+
+# ---------------------------------------------------------------- near-duplicates, labels, final punctuation
+
+
+def test_templates_equal_after_the_checks_normalisation_are_one(tmp_path: Path) -> None:
+    from rml_lama.generate import Candidate, Rejections, near_duplicate_key, prepare_templates
+
+    de = [Candidate("P106", "[X] ist im Bereich [Y] tätig", "curated"),
+          Candidate("P106", "[X] ist im bereich [Y] tätig", "curated"),  # case only
+          Candidate("P106", "[X] ist im Bereich: [Y] tätig", "curated"),  # punctuation only
+          Candidate("P106", "[X] arbeitet als [Y]", "curated")]
+    rejected = Rejections()
+    kept = prepare_templates(de, "de", rejected)
+    assert [t.template for t in kept["P106"]] == ["[X] ist im Bereich [Y] tätig.", "[X] arbeitet als [Y]."]
+    assert rejected.as_dict()["templates"] == {"de": {"duplicate:curated": 2}}
+    zh = [Candidate("P106", "[X]按职业分是[Y]", "curated"), Candidate("P106", "[X]按职业分，是[Y]", "curated")]
+    assert [t.template for t in prepare_templates(zh, "zh", Rejections())["P106"]] == ["[X]按职业分是[Y]。"]
+    assert near_duplicate_key("Label: [Y].") == near_duplicate_key("label [Y]") == "labely"
+
+
+def test_queries_equal_after_normalisation_are_one() -> None:
+    from rml_lama.generate import PreparedTemplate, Rejections, fact_queries
+    from rml_lama.sources import Fact
+
+    def prepared(text: str) -> PreparedTemplate:
+        return PreparedTemplate("P19", "en", text, "curated", None, False, text)
+
+    fact = Fact("P19", "Q1", "Q2", "Ada", "London", 0)
+    rejected = Rejections()
+    queries = fact_queries(fact, "en", [prepared("[X] was born in [Y]."), prepared("[X] was born in: [Y]."),
+                                        prepared("[X] was born in [Y] !")], rejected)
+    assert [q.query for q in queries] == [f"Ada was born in {MASK}."]
+    assert rejected.as_dict()["queries"] == {"en": {"duplicate": 2}}
+
+
+def write_plain_sources(root: Path, files: dict[str, list[dict]]) -> SourceSet:
+    for rel, rows in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(jsonl(rows), encoding="utf-8")
+    return SourceSet(root, verify_checksums=False)
+
+
+def test_zh_labels_are_one_per_entity_preferring_zh_hans(tmp_path: Path) -> None:
+    from rml_lama.generate import LabelConverter, Rejections, chinese_facts
+
+    def fact(sub, obj, sub_label, obj_label):
+        return {"sub_uri": sub, "obj_uri": obj, "sub_label": sub_label, "obj_label": obj_label, "lineid": 0}
+
+    sources = write_plain_sources(tmp_path, {
+        # Q142 (France) is the subject of a P36 fact with a zh-hans tuple, and the object of a P17 fact without
+        f"{MLAMA_DIR}/zh/P36.jsonl": [fact("Q142", "Q90", "法國", "巴黎")],
+        f"{MLAMA_DIR}/zh/P17.jsonl": [fact("Q90", "Q142", "巴黎", "法國"), fact("Q1", "Q2", "臺北", "中華民國")],
+        f"{MPARAREL_TUPLES_DIR}/zh-hans/P36.jsonl": [fact("Q142", "Q90", "法兰西共和国", "巴黎市")],
+    })
+    facts, report = chinese_facts(sources, Rejections(), LabelConverter())
+    labels = {key: (f.sub_label, f.obj_label) for key, f in facts.items()}
+    assert labels == {("P36", "Q142", "Q90"): ("法兰西共和国", "巴黎市"),
+                      ("P17", "Q90", "Q142"): ("巴黎市", "法兰西共和国"),  # zh-hans label, though no tuple here
+                      ("P17", "Q1", "Q2"): ("台北", "中华民国")}  # mLAMA's, converted to Simplified
+    assert (report["entities"], report["entities_labelled_from_zh_hans"], report["facts_relabelled"]) == (4, 2, 3)
+    # relabelled: every fact's labels differ from mLAMA's (zh-hans labels, or t2s)
+
+
+def test_other_languages_get_one_label_per_entity() -> None:
+    from rml_lama.generate import entity_labels, relabel
+    from rml_lama.sources import Fact
+
+    facts = {("P36", "Q142", "Q90"): Fact("P36", "Q142", "Q90", "France", "Paris", 0),
+             ("P17", "Q90", "Q142"): Fact("P17", "Q90", "Q142", "Paris", "French Republic", 1)}
+    relabelled, changed = relabel(facts, entity_labels(facts.values()))
+    assert relabelled[("P17", "Q90", "Q142")].obj_label == "France" and changed == 1

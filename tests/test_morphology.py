@@ -301,3 +301,20 @@ def test_forbidden_words_reject_a_mistranslation_that_also_has_an_accepted_word(
     assert lexicon_accepts("[X]の首都は[Y]です。", "P36", "ja")
     assert not lexicon_accepts("首都を持つ[X]は、大文字[Y]。", "P36", "ja")
     assert not lexicon_accepts("[X]的首都大写是[Y]。", "P36", "zh")
+
+
+# ------------------------------------------------------------------------------------ final punctuation
+
+
+@pytest.mark.parametrize("query, lang, expected", [
+    (f"{MASK} ist die offizielle Religion von Alfons V..", "de", f"{MASK} ist die offizielle Religion von Alfons V."),
+    (f"{MASK} owns Fiat S.p.A..", "en", f"{MASK} owns Fiat S.p.A."),
+    (f"{MASK}などのミュージシャン魔法。。", "ja", f"{MASK}などのミュージシャン魔法。"),
+    (f"The capital of France is {MASK}.", "en", f"The capital of France is {MASK}."),  # nothing to merge
+    (f"{MASK} was the language of Kerrang!.", "en", None),  # another mark: no spelling ends in one "."
+    (f"{MASK}などのミュージシャンサミー・デイヴィスJr.。", "ja", None),
+    (f"Des musiciens de {MASK} comme Y a-t-il un pilote dans l'avion ?.", "fr", None),
+    (f"{MASK} released Dots....", "en", None),  # "..." + ".": still two marks after keeping one
+])
+def test_merge_final_punctuation_keeps_one_mark(query, lang, expected):
+    assert m.merge_final_punctuation(query, lang) == expected
