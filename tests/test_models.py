@@ -12,7 +12,7 @@ from rml_lama.targets import Probe, answer_probabilities
 from tests.tiny_models import FAMILIES, tiny_bundle, tiny_model, tiny_tokenizer
 
 EXPECTED_ADAPTER = {"bert": "bert", "roberta": "roberta", "xlm-roberta": "roberta", "gpt2": "gpt2",
-                    "gpt_neox": "gpt_neox", "bloom": "bloom", "llama": "llama", "mistral": "llama", "qwen2": "llama"}
+                    "gpt_neox": "gpt_neox", "gptj": "gptj", "phi": "phi", "bloom": "bloom", "llama": "llama", "mistral": "llama", "qwen2": "llama"}
 PROBES = [Probe("The capital of France is [MASK].", "Paris"), Probe("法国的首都是[MASK]。", "巴黎")]
 
 

@@ -88,6 +88,12 @@ def _config(family: str, tokenizer, layers: int, hidden: int, d_ff: int, heads: 
         return tf.GPTNeoXConfig(vocab_size=vocab, hidden_size=hidden, num_hidden_layers=layers,
                                 num_attention_heads=heads, intermediate_size=d_ff, max_position_embeddings=64,
                                 rotary_pct=0.5, **ids)
+    if family == "gptj":
+        return tf.GPTJConfig(vocab_size=vocab, n_embd=hidden, n_layer=layers, n_head=heads, n_inner=d_ff,
+                             n_positions=64, rotary_dim=4, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, **ids)
+    if family == "phi":
+        return tf.PhiConfig(vocab_size=vocab, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+                            intermediate_size=d_ff, max_position_embeddings=64, partial_rotary_factor=0.5, **ids)
     if family == "bloom":
         return tf.BloomConfig(vocab_size=vocab, hidden_size=hidden, n_layer=layers, n_head=heads, **ids)
     if family in ("llama", "mistral", "qwen2"):
@@ -98,7 +104,7 @@ def _config(family: str, tokenizer, layers: int, hidden: int, d_ff: int, heads: 
     raise ValueError(f"unknown tiny family {family!r}")
 
 
-FAMILIES = ("bert", "roberta", "xlm-roberta", "gpt2", "gpt_neox", "bloom", "llama", "mistral", "qwen2")
+FAMILIES = ("bert", "roberta", "xlm-roberta", "gpt2", "gpt_neox", "gptj", "phi", "bloom", "llama", "mistral", "qwen2")
 MASKED_FAMILIES = ("bert", "roberta", "xlm-roberta")
 
 

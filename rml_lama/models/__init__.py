@@ -6,12 +6,12 @@ adapter from `model.config.model_type`. See docs/attribution.md for the canonica
 from __future__ import annotations
 
 from ..errors import RmlLamaError
-from . import bert, bloom, gpt2, gpt_neox, llama
+from . import bert, bloom, gpt2, gpt_neox, gptj, llama
 from .base import Adapter, resolve_path
 
 ADAPTERS: dict[str, Adapter] = {
     adapter.name: adapter
-    for family in (bert, gpt2, gpt_neox, bloom, llama)
+    for family in (bert, gpt2, gpt_neox, gptj, bloom, llama)
     for adapter in family.ADAPTERS
 }
 """Adapter name -> Adapter."""
