@@ -60,7 +60,11 @@ def test_load_model_round_trip_and_errors(tmp_path):
         assert torch.allclose(bundle.model(input_ids=ids).logits, model(input_ids=ids).logits, atol=1e-6)
     with pytest.raises(RmlLamaError, match="not a loadable model"):
         load_model(tmp_path / "missing")
-    from transformers import T5Config
+    from transformers import BertModel, T5Config
+
+    BertModel(tiny_model("bert").config).save_pretrained(tmp_path / "encoder-only")
+    with pytest.raises(RmlLamaError, match="not a language model with its LM head"):
+        load_model(tmp_path / "encoder-only")
 
     T5Config(vocab_size=10, d_model=8, num_layers=1, num_heads=1, d_ff=8, d_kv=8).save_pretrained(tmp_path / "t5")
     with pytest.raises(RmlLamaError, match="unsupported architecture 't5'"):

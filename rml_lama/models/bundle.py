@@ -12,6 +12,7 @@ from .base import Adapter
 
 _CAUSAL_ARCH_MARKERS = ("CausalLM", "LMHeadModel")
 _MASKED_ARCH_MARKERS = ("MaskedLM",)
+_LM_ARCH_MARKERS = _CAUSAL_ARCH_MARKERS + _MASKED_ARCH_MARKERS + ("ForPreTraining",)
 
 
 @dataclass
@@ -111,6 +112,9 @@ def load_model(
     except Exception as error:  # transformers raises OSError/ValueError/... with multi-line text
         raise RmlLamaError(f"{name}: not a loadable model ({str(error).splitlines()[0] if str(error) else type(error).__name__})") from None
     adapter = adapter_for_model_type(getattr(config, "model_type", ""))
+    architectures = tuple(getattr(config, "architectures", None) or ())
+    if architectures and not any(marker in arch for arch in architectures for marker in _LM_ARCH_MARKERS):
+        raise RmlLamaError(f"{name}: not a language model with its LM head (architectures: {', '.join(architectures)})")
     kind = _kind_of(config, adapter)
     auto = AutoModelForMaskedLM if kind == "masked" else AutoModelForCausalLM
     try:
