@@ -86,12 +86,6 @@ def _out_proj(bundle, layer: int):
 
 
 # ------------------------------------------------------------------------------------------- encoding
-def _encodable(tokenizer, texts: list[str]) -> list[bool]:
-    unk = tokenizer.unk_token_id
-    encoded = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
-    return [bool(ids) and unk not in ids for ids in encoded]
-
-
 def _batches(bundle, queries: list[str], answers: list[str], batch_size: int = 128):
     """Yield (start, input ids, attention, target mask, encoded probes) for the queries encoded as probes
     (rml_lama.targets: the [MASK] becomes one mask token per answer token)."""
@@ -138,29 +132,48 @@ def greedy_predictions(bundle, queries: list[str], answers: list[str]) -> list[t
 
 
 # ------------------------------------------------------------------------------------------- choosing
+def probes_encode(bundle, frame: pd.DataFrame) -> pd.Series:
+    """Per row: the query encodes as a probe (rml_lama.targets rules: answer length, unknown answer tokens)
+    and holds no unknown token either."""
+    from .targets import Probe, encode_probes
+
+    unk = bundle.tokenizer.unk_token_id
+
+    def ok(query: str, answer: str) -> bool:
+        try:
+            (item,) = encode_probes(bundle, [Probe(query, answer)])
+        except RmlLamaError:
+            return False
+        return unk not in item.input_ids
+
+    return pd.Series([ok(q, a) for q, a in zip(frame[F.QUERY], frame[F.OBJ_LABEL])], index=frame.index, dtype=bool)
+
+
 def choose_plants(release: pd.DataFrame, bundle, options: PlantOptions, exclude: set[str]) -> list[PlantSpec]:
     """Seeded, relation-stratified facts present in every language of `options.langs`, not in `exclude` (facts the
-    model already holds), whose answers and queries the tokenizer encodes without unknown tokens. The first
-    `agnostic_share` are language-agnostic plants (all languages), the rest language-specific (one language
-    each, taking turns). Layers alternate over the upper half of the model."""
+    model already holds, nor another object of a subject it holds for that relation), all of whose queries
+    encode as probes without unknown tokens. The first `agnostic_share` are language-agnostic plants (all
+    languages), the rest language-specific (one language each, taking turns). Layers alternate over the upper
+    half of the model."""
     data = release[release[F.LANG].isin(options.langs)]
     n_langs = data.groupby(F.FACT_ID)[F.LANG].nunique()
     pool = data[data[F.FACT_ID].isin(n_langs.index[n_langs == len(options.langs)]) & ~data[F.FACT_ID].isin(exclude)]
-    ok = pd.Series(_encodable(bundle.tokenizer, list(pool[F.OBJ_LABEL])), index=pool.index)
-    ok &= pd.Series(_encodable(bundle.tokenizer, [q.replace(MASK, "") for q in pool[F.QUERY]]), index=pool.index)
-    bad_facts = set(pool.loc[~ok, F.FACT_ID])
     known_pairs = set(zip(*(release[release[F.FACT_ID].isin(exclude)][c] for c in (F.RELATION, F.SUB_URI))))
-    bad_facts |= {f for f, r, s in zip(pool[F.FACT_ID], pool[F.RELATION], pool[F.SUB_URI]) if (r, s) in known_pairs}
-    facts = pool[~pool[F.FACT_ID].isin(bad_facts)].drop_duplicates(F.FACT_ID)[[F.FACT_ID, F.RELATION, F.SUB_URI]]
+    facts = pool.drop_duplicates(F.FACT_ID)[[F.FACT_ID, F.RELATION, F.SUB_URI]]
+    facts = facts[[(r, s) not in known_pairs for r, s in zip(facts[F.RELATION], facts[F.SUB_URI])]]
     facts = facts.assign(key=[_key(options.seed, f) for f in facts[F.FACT_ID]]).sort_values("key")
     facts = facts.drop_duplicates([F.RELATION, F.SUB_URI])
     queues = {rel: list(g[F.FACT_ID]) for rel, g in facts.groupby(F.RELATION, sort=True)}
     relation_order = sorted(queues, key=lambda rel: _key(options.seed, rel))
+    rows_of = {fid: rows for fid, rows in pool.groupby(F.FACT_ID)}
     chosen: list[str] = []
     while len(chosen) < options.facts and any(queues.values()):
         for rel in relation_order:
-            if queues[rel] and len(chosen) < options.facts:
-                chosen.append(queues[rel].pop(0))
+            while queues[rel] and len(chosen) < options.facts:
+                candidate = queues[rel].pop(0)
+                if probes_encode(bundle, rows_of[candidate]).all():  # checked lazily: the pool is large
+                    chosen.append(candidate)
+                    break
     if len(chosen) < options.facts:
         raise RmlLamaError(f"only {len(chosen)} facts can be planted (need {options.facts}): too few facts in all "
                            f"of {', '.join(options.langs)} that the tokenizer encodes without unknown tokens")
@@ -395,6 +408,9 @@ def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] 
     targets = release[release[F.FACT_ID].isin(planted)].sort_values([F.FACT_ID, F.LANG, F.TEMPLATE_ID])
     others = release[~release[F.FACT_ID].isin(planted)]
     others = others.assign(_k=[_key(options.seed, q) for q in others[F.QUERY]]).sort_values("_k")
+    wanted = options.background_queries + options.unrelated_queries
+    others = others.groupby(F.LANG, sort=True).head(2 * wanted // len(options.langs) + 1)
+    others = others[probes_encode(bundle, others)]
     background = others.groupby(F.LANG, sort=True).head(options.background_queries // len(options.langs))
     unrelated = others.iloc[len(background):].groupby(F.LANG, sort=True).head(
         max(1, options.unrelated_queries // len(options.langs)))
