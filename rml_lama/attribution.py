@@ -251,7 +251,10 @@ def _run_rows(bundle, replay: _Replay, rows: Sequence[_Row], natural, base, answ
     cache = DynamicCache(config=model.config) if replay.prefix is not None else None
     hidden, leaves = None, []
     row_positions = torch.tensor([replay.positions[r.token] for r in rows], device=device)
+    last = len(blocks) - 1
+    narrow_last = adapter.ffn_at_targets is not None and replay.prefix is None and replay.hidden_in[0].shape[1] > 1
     for j in range(rows[0].layer, len(blocks)):
+        narrow = narrow_last and j == last  # this block's FFN runs at the targets only
         new = [i for i, r in enumerate(rows) if r.layer == j]
         handle = None
         if new:
@@ -261,8 +264,9 @@ def _run_rows(bundle, replay: _Replay, rows: Sequence[_Row], natural, base, answ
             alphas = torch.tensor([rows[i].alpha for i in new], device=device, dtype=natural[j].dtype)[:, None]
             leaf = (base[j][tokens] + alphas * (natural[j][tokens] - base[j][tokens])).requires_grad_(True)
             leaves.append((leaf, new))
-            where = (torch.tensor(new, device=device), row_positions[new])
+            where = (torch.tensor(new, device=device), torch.zeros_like(row_positions[new]) if narrow else row_positions[new])
             handle = projections[j].register_forward_pre_hook(_place(leaf, where))
+        narrowing = adapter.ffn_at_targets(blocks[j], row_positions) if narrow else []
         try:
             args, kwargs = adapter.batch_block_args(replay.block_args[j], replay.block_kwargs[j], hidden.shape[0])
             if cache is not None:
@@ -271,10 +275,10 @@ def _run_rows(bundle, replay: _Replay, rows: Sequence[_Row], natural, base, answ
             args, kwargs = _swap_cache(args, kwargs, cache)
             out = blocks[j](hidden, *args, **kwargs)
         finally:
-            if handle is not None:
-                handle.remove()
+            for extra in narrowing + ([handle] if handle is not None else []):
+                extra.remove()
         hidden = out[0] if isinstance(out, tuple) else out
-    final = hidden[torch.arange(len(rows), device=device), row_positions]
+    final = hidden[:, 0] if narrow_last else hidden[torch.arange(len(rows), device=device), row_positions]
     logits = adapter.logits_from_final_hidden(model, final)
     log_probs = torch.log_softmax(logits.to(torch.promote_types(logits.dtype, torch.float32)), dim=-1)
     gold = torch.tensor([answer_ids[r.token] for r in rows], device=device)

@@ -40,6 +40,9 @@ class Adapter:
     final_norm_path: Optional[str] = None
     # Adjusts block arguments recorded at batch size 1 to `batch` rows (BLOOM folds heads into its alibi batch).
     batch_block_args: Callable[[tuple, dict, int], tuple[tuple, dict]] = field(default=_no_batch_change)
+    # Optional: hooks making a block's position-wise FFN run only at positions[r] of each row r (its output
+    # then has one position per row); used on the last block, where only the target's output matters.
+    ffn_at_targets: Optional[Callable[[Any, Any], list]] = None
 
     def blocks(self, model) -> list:
         """The transformer blocks, in order."""

@@ -3,6 +3,22 @@ from __future__ import annotations
 
 from .base import Adapter
 
+
+def _ffn_at_targets(block, positions) -> list:
+    """BertLayer's FFN is intermediate(a) -> output(., a) with a the attention output: keep position
+    positions[r] of row r in both inputs, so the FFN (2/3 of the block's weights) runs on one position."""
+    import torch
+
+    rows = torch.arange(len(positions), device=positions.device)
+
+    def pick(x):
+        return x[rows, positions].unsqueeze(1)
+
+    return [
+        block.intermediate.register_forward_pre_hook(lambda module, args: (pick(args[0]),) + tuple(args[1:])),
+        block.output.register_forward_pre_hook(lambda module, args: (args[0], pick(args[1])) + tuple(args[2:])),
+    ]
+
 ADAPTERS = [
     Adapter(
         name="bert",
@@ -12,6 +28,7 @@ ADAPTERS = [
         blocks_path="encoder.layer",
         out_proj_path="output.dense",
         head_path="cls",
+        ffn_at_targets=_ffn_at_targets,
     ),
     Adapter(
         name="roberta",
@@ -21,5 +38,6 @@ ADAPTERS = [
         blocks_path="encoder.layer",
         out_proj_path="output.dense",
         head_path="lm_head",
+        ffn_at_targets=_ffn_at_targets,
     ),
 ]
