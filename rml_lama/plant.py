@@ -65,6 +65,7 @@ class PlantOptions:
     background_queries: int = 600
     candidates_per_relation: int = 30
     unrelated_queries: int = 300
+    keep_queries: int = 140  # background queries whose predictions the writing side keeps (KL term)
 
 
 def _key(seed: int, text: str) -> str:
@@ -298,19 +299,26 @@ def set_reading_side(bundle, spec: PlantSpec, target, target_langs, background, 
 
 
 # ------------------------------------------------------------------------------------------- writing side
-def set_writing_side(bundle, spec: PlantSpec, queries: list[str], answers: list[str], steps: int, lr: float) -> list[float]:
-    """Optimise only the neuron's output column with Adam to raise the gold answer's log-probability; the
-    column starts at zero. Returns the loss per step."""
+def set_writing_side(bundle, spec: PlantSpec, queries: list[str], answers: list[str], steps: int, lr: float,
+                     keep_queries: tuple[str, ...] = (), keep_answers: tuple[str, ...] = ()) -> list[float]:
+    """Optimise only the neuron's output column with Adam to raise the gold answer's log-probability on the
+    fact's queries, while keeping the predictions on `keep_queries` (KL to the model's own distribution before:
+    GELU's small negative tail would otherwise carry the new column into other queries). The column starts at
+    zero. Returns the loss per step."""
     import torch
 
     ((_, ids, attention, where, encoded),) = list(_batches(bundle, queries, answers, batch_size=len(queries)))
+    keep = list(_batches(bundle, list(keep_queries), list(keep_answers), batch_size=max(1, len(keep_queries))))
+    if keep:
+        ((_, keep_ids, keep_attention, keep_where, _),) = keep
+        with torch.no_grad():
+            keep_before = torch.log_softmax(
+                bundle.model(input_ids=keep_ids, attention_mask=keep_attention).logits[keep_where].float(), -1)
     gold = torch.tensor([t for item in encoded for t in item.answer_ids], device=bundle.device)
     out_proj = _out_proj(bundle, spec.layer)
     column = torch.zeros(out_proj.weight.shape[0], device=bundle.device, dtype=out_proj.weight.dtype,
                          requires_grad=True)
     optimiser = torch.optim.Adam([column], lr=lr)
-    mask = torch.zeros(out_proj.weight.shape[1], dtype=out_proj.weight.dtype, device=bundle.device)
-    mask[spec.index] = 1.0
 
     def add_column(module, args, output):  # output += act_i * column (the weight itself stays a leaf)
         return output + args[0][..., spec.index : spec.index + 1] * column
@@ -326,6 +334,11 @@ def set_writing_side(bundle, spec: PlantSpec, queries: list[str], answers: list[
         for _ in range(steps):
             logits = bundle.model(input_ids=ids, attention_mask=attention).logits[where]
             loss = torch.nn.functional.cross_entropy(logits.float(), gold)
+            if keep:
+                keep_after = torch.log_softmax(
+                    bundle.model(input_ids=keep_ids, attention_mask=keep_attention).logits[keep_where].float(), -1)
+                loss = loss + torch.nn.functional.kl_div(keep_after, keep_before, log_target=True,
+                                                         reduction="batchmean")
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -408,12 +421,16 @@ def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] 
     targets = release[release[F.FACT_ID].isin(planted)].sort_values([F.FACT_ID, F.LANG, F.TEMPLATE_ID])
     others = release[~release[F.FACT_ID].isin(planted)]
     others = others.assign(_k=[_key(options.seed, q) for q in others[F.QUERY]]).sort_values("_k")
-    wanted = options.background_queries + options.unrelated_queries
-    others = others.groupby(F.LANG, sort=True).head(2 * wanted // len(options.langs) + 1)
-    others = others[probes_encode(bundle, others)]
+    per_lang = 2 * (options.background_queries + options.unrelated_queries) // len(options.langs) + 1
+    others = pd.concat([others[others[F.FACT_ID].isin(known)].groupby(F.LANG, sort=True).head(per_lang),
+                        others[~others[F.FACT_ID].isin(known)].groupby(F.LANG, sort=True).head(per_lang)])
+    others = others[probes_encode(bundle, others)].sort_values("_k")
     background = others.groupby(F.LANG, sort=True).head(options.background_queries // len(options.langs))
-    unrelated = others.iloc[len(background):].groupby(F.LANG, sort=True).head(
-        max(1, options.unrelated_queries // len(options.langs)))
+    # unrelated predictions are checked on facts the model holds (confident answers), when it is known which
+    rest = others[~others.index.isin(background.index)]
+    if known and rest[F.FACT_ID].isin(known).any():
+        rest = rest[rest[F.FACT_ID].isin(known)]
+    unrelated = rest.groupby(F.LANG, sort=True).head(max(1, options.unrelated_queries // len(options.langs)))
     background, unrelated = background.drop(columns="_k"), unrelated.drop(columns="_k")
 
     before = answer_figures(bundle, targets, candidates)
@@ -433,7 +450,9 @@ def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] 
         t_langs, b_langs = np.array(own[F.LANG])[t_owner], np.array(back[F.LANG])[b_owner]
         firing = set_reading_side(bundle, spec, t_vec, t_langs, b_vec, b_langs, options.target_activation,
                                   options.refine_steps)
-        losses = set_writing_side(bundle, spec, list(own[F.QUERY]), list(own[F.OBJ_LABEL]), options.steps, options.lr)
+        keep = back.groupby(F.LANG, sort=True).head(max(1, options.keep_queries // len(options.langs)))
+        losses = set_writing_side(bundle, spec, list(own[F.QUERY]), list(own[F.OBJ_LABEL]), options.steps, options.lr,
+                                  list(keep[F.QUERY]), list(keep[F.OBJ_LABEL]))
         records.append((spec, firing, losses))
 
     after = answer_figures(bundle, targets, candidates)
