@@ -58,6 +58,8 @@ def _add_evaluate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-rephrasings", type=int, default=None, help="per fact and language")
     p.add_argument("--max-candidates", type=int, default=None,
                    help="cap on the candidate objects ranked for accuracy (seeded sample + gold; default: all)")
+    p.add_argument("--min-prob", type=float, default=1e-4,
+                   help="queries whose gold probability is below this are left out of relative changes")
     p.add_argument("--split", default="test", choices=["validation", "test"])
     p.add_argument("--out", required=True, help="results folder (resumed if it holds a run of the same options)")
     p.add_argument("--steps", type=int, default=20, help="integrated-gradients steps")

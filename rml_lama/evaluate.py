@@ -73,6 +73,7 @@ class EvalOptions:
     facts_per_relation: Optional[int] = None
     max_rephrasings: Optional[int] = None
     max_candidates: Optional[int] = None
+    min_prob: float = 1e-4  # queries with a smaller gold probability are left out of relative changes
     split: Optional[str] = "test"
     steps: int = 20
     layers: Optional[tuple[int, ...]] = None
@@ -474,7 +475,7 @@ class FactScorer:
         return result
 
 
-def _effects(scorer: FactScorer, neurons_of_lang, langs: Sequence[str]) -> dict[str, dict]:
+def _effects(scorer: FactScorer, neurons_of_lang, langs: Sequence[str], min_prob: float) -> dict[str, dict]:
     """Mean relative change of the gold probability per intervention, on own and on unrelated queries,
     per language and over all queries."""
     before = scorer.probs([], 1.0, langs)
@@ -484,18 +485,18 @@ def _effects(scorer: FactScorer, neurons_of_lang, langs: Sequence[str]) -> dict[
         for which, part in (("own", 0), ("unrelated", 1)):
             for lang in langs:
                 result[which]["by_lang"].setdefault(lang, {})[name] = mean_relative_change(
-                    before[lang][part], after[lang][part])
+                    before[lang][part], after[lang][part], min_prob)
             result[which][name] = mean_relative_change(
                 np.concatenate([before[lang][part] for lang in langs]),
-                np.concatenate([after[lang][part] for lang in langs]))
+                np.concatenate([after[lang][part] for lang in langs]), min_prob)
     return result
 
 
 def score_localization(scorer: FactScorer, localization: Localization, options: EvalOptions) -> dict:
     """Interventions (own / unrelated), cross-language effects of the LAKNs and accuracy of one localization."""
     langs, all_langs = options.langs, options.langs + options.holdout_langs
-    in_lang = _effects(scorer, lambda lang: localization.per_lang.get(lang, []), langs)
-    cross = _effects(scorer, lambda lang: localization.agnostic, all_langs)
+    in_lang = _effects(scorer, lambda lang: localization.per_lang.get(lang, []), langs, options.min_prob)
+    cross = _effects(scorer, lambda lang: localization.agnostic, all_langs, options.min_prob)
     for name in INTERVENTIONS:
         cross["own"][f"holdout_{name}"] = nan_mean(cross["own"]["by_lang"][lang][name] for lang in options.holdout_langs)
     acc: dict[str, Any] = {"by_lang": {}}
@@ -657,6 +658,7 @@ def options_from_args(args: argparse.Namespace) -> EvalOptions:
         facts_per_relation=args.facts_per_relation,
         max_rephrasings=args.max_rephrasings,
         max_candidates=getattr(args, "max_candidates", None),
+        min_prob=getattr(args, "min_prob", 1e-4),
         split=args.split,
         steps=args.steps,
         layers=parse_layers(args.layers),

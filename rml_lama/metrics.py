@@ -35,9 +35,12 @@ def nan_mean(values: Iterable[Optional[float]]) -> Optional[float]:
     return float(np.mean(finite)) if finite else None
 
 
-def mean_relative_change(before: Sequence[float], after: Sequence[float]) -> Optional[float]:
-    """Dai et al.'s metric: mean relative change of the gold probability over the queries."""
-    return nan_mean(relative_changes(before, after))
+def mean_relative_change(before: Sequence[float], after: Sequence[float], min_prob: float = 0.0) -> Optional[float]:
+    """Dai et al.'s metric: mean relative change of the gold probability over the queries whose probability
+    before is at least `min_prob` (below it the ratio is noise: 1e-9 -> 1e-6 is +100,000%)."""
+    before_arr = np.asarray(before, dtype=np.float64)
+    changes = relative_changes(before_arr, after)
+    return nan_mean(changes[before_arr >= min_prob]) if changes.size else None
 
 
 def accuracy(ranks: Sequence[int]) -> Optional[float]:

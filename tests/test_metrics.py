@@ -28,6 +28,7 @@ def test_relative_change_is_dais_metric_and_skips_zero_baselines():
     assert math.isnan(changes[2])
     assert mean_relative_change([0.5, 0.2, 0.0], [0.25, 0.3, 0.1]) == pytest.approx(0.0)
     assert mean_relative_change([0.0], [1.0]) is None
+    assert mean_relative_change([0.5, 1e-9], [0.25, 1e-6], min_prob=1e-4) == pytest.approx(-0.5)
 
 
 def test_accuracy_counts_gold_ranked_first():
