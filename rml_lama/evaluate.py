@@ -751,6 +751,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     frame = read_release(release_dir, langs=list(options.langs + options.holdout_langs))
     rank, world = _distributed()
     model_facts = _model_facts(model_dir) if model_dir.is_dir() else None
+    base = Path(str((truth or {}).get("base_model") or ""))
+    if model_facts is None and truth and base.is_dir():  # a planted model knows its base model's facts
+        model_facts = _model_facts(base)
     written = run_evaluation(bundle, frame, options, out, config, model_facts, truth, rank, world)
     print(f"rank {rank}: wrote {written} result lines to {shard_path(out, rank)}", file=sys.stderr)
     _barrier(world)
