@@ -14,7 +14,7 @@ from rml_lama.schema import F
 
 pytestmark = pytest.mark.slow
 
-QUERIES = 100
+QUERIES = 100  # docs/models.md reports the figure for these settings
 MAX_CANDIDATES = 10
 
 
