@@ -12,7 +12,7 @@ from .errors import RmlLamaError
 from .schema import CORE_LANGUAGES
 
 
-def steps(out: Path, facts: int, seed: int) -> list[tuple[str, list[str]]]:
+def steps(out: Path, facts: int, seed: int, max_rephrasings: int, threads: int) -> list[tuple[str, list[str]]]:
     release, results = out / "rml-lama", out / "results"
     return [
         ("build the release", ["build", "--out", str(release)]),
@@ -20,6 +20,7 @@ def steps(out: Path, facts: int, seed: int) -> list[tuple[str, list[str]]]:
         ("evaluate the localizers on the default model", [
             "evaluate", "--release", str(release), "--localizers", "matrice,amig,kn,random",
             "--langs", ",".join(CORE_LANGUAGES), "--facts", str(facts), "--split", "test",
+            "--max-rephrasings", str(max_rephrasings), "--threads", str(threads),
             "--out", str(results), "--seed", str(seed),
         ]),
         ("report", ["report", str(results)]),
@@ -31,7 +32,7 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     started = time.perf_counter()
-    for number, (title, argv) in enumerate(steps(out, args.facts, args.seed), start=1):
+    for number, (title, argv) in enumerate(steps(out, args.facts, args.seed, args.max_rephrasings, args.threads), start=1):
         print(f"\n== step {number}: {title}: rml-lama {' '.join(argv)}", flush=True)
         step_started = time.perf_counter()
         code = main(argv)
