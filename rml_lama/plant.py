@@ -62,6 +62,7 @@ class PlantOptions:
     lr: float = 0.1
     target_activation: float = 4.0
     refine_steps: int = 200  # logistic sharpening of the reading side (0 = plain averaged direction)
+    silence_weight: float = 4.0  # weight of the background (stay silent) against the fact in that fit
     background_queries: int = 600
     candidates_per_relation: int = 30
     unrelated_queries: int = 300
@@ -271,7 +272,7 @@ def refine_detector(direction, threshold: float, target, target_langs, backgroun
 
 
 def set_reading_side(bundle, spec: PlantSpec, target, target_langs, background, background_langs,
-                     target_activation: float, refine_steps: int = 200) -> dict:
+                     target_activation: float, refine_steps: int = 200, silence_weight: float = 4.0) -> dict:
     """Write the neuron's input row and bias so it fires on the fact's queries (in the plant's languages) only:
     the averaged, centred and whitened direction (`reading_direction`) with a threshold between the fact and the
     background, sharpened by `refine_detector`, scaled so that the fact's typical activation is
@@ -282,7 +283,8 @@ def set_reading_side(bundle, spec: PlantSpec, target, target_langs, background, 
     threshold = initial_threshold(target @ direction, background @ direction)
     weights, bias = direction, -threshold
     if refine_steps:
-        weights, bias = refine_detector(direction, threshold, target, target_langs, background, refine_steps)
+        weights, bias = refine_detector(direction, threshold, target, target_langs, background, refine_steps,
+                                        background_weight=silence_weight)
     t_score, b_score = target @ weights + bias, background @ weights + bias
     margin = max(float(torch.quantile(t_score, 0.5)), float(t_score.std()) if len(t_score) > 1 else 0.0, 1e-3)
     gain = target_activation / margin
@@ -449,7 +451,7 @@ def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] 
         taken[spec.layer].add(spec.index)
         t_langs, b_langs = np.array(own[F.LANG])[t_owner], np.array(back[F.LANG])[b_owner]
         firing = set_reading_side(bundle, spec, t_vec, t_langs, b_vec, b_langs, options.target_activation,
-                                  options.refine_steps)
+                                  options.refine_steps, options.silence_weight)
         keep = back.groupby(F.LANG, sort=True).head(max(1, options.keep_queries // len(options.langs)))
         losses = set_writing_side(bundle, spec, list(own[F.QUERY]), list(own[F.OBJ_LABEL]), options.steps, options.lr,
                                   list(keep[F.QUERY]), list(keep[F.OBJ_LABEL]))
