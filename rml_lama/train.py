@@ -46,7 +46,7 @@ class TrainConfig:
     facts: int = 300
     seed: int = 0
     threads: int = 1
-    epochs: float = 30.0
+    epochs: float = 40.0
     batch_size: int = 64
     lr: float = 2e-3
     weight_decay: float = 0.01
