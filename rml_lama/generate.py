@@ -454,21 +454,26 @@ def _facts_per_language(sources: SourceSet, langs: Sequence[str], rejected: Reje
     return facts, zh_report, relabelled
 
 
+def _shortfall(items_by_lang: dict[str, Sequence], noun: str, min_rephrasings: int,
+               require_object_final: bool) -> Optional[str]:
+    """Why templates or queries (items with `object_final`) fall short in some language, or None."""
+    plural = {"template": "templates", "query": "queries"}[noun]
+    for lang, items in items_by_lang.items():
+        if len(items) < min_rephrasings:
+            return f"too-few-{plural}:{lang}"
+        if require_object_final and not any(item.object_final for item in items):
+            return f"no-object-final-{noun}:{lang}"
+    return None
+
+
 def _usable_relations(templates: dict[str, dict[str, list[PreparedTemplate]]], core: Sequence[str],
                       with_facts: set[str], min_rephrasings: int, require_object_final: bool,
                       rejected: Rejections) -> list[str]:
     """Relations (with facts) that have enough templates, and an object-final one if required, in every core language."""
     usable = []
     for relation in (pid for pid in RELATIONS if pid in with_facts):
-        reason = None
-        for lang in core:
-            chosen = templates[lang].get(relation, [])
-            if len(chosen) < min_rephrasings:
-                reason = f"too-few-templates:{lang}"
-            elif require_object_final and not any(t.object_final for t in chosen):
-                reason = f"no-object-final-template:{lang}"
-            if reason:
-                break
+        reason = _shortfall({lang: templates[lang].get(relation, []) for lang in core}, "template",
+                            min_rephrasings, require_object_final)
         if reason:
             rejected.add("relations", f"{relation}:{reason}")
         else:
@@ -499,15 +504,8 @@ def _keep_complete_facts(keys: Sequence[Key], per_lang: dict[str, dict[Key, list
                          rejected: Rejections) -> list[Key]:
     kept = []
     for key in keys:
-        reason = None
-        for lang in core:
-            queries = per_lang[lang][key]
-            if len(queries) < min_rephrasings:
-                reason = f"too-few-queries:{lang}"
-            elif require_object_final and not any(q.object_final for q in queries):
-                reason = f"no-object-final-query:{lang}"
-            if reason:
-                break
+        reason = _shortfall({lang: per_lang[lang][key] for lang in core}, "query",
+                            min_rephrasings, require_object_final)
         if reason:
             rejected.add("facts", reason)
         else:

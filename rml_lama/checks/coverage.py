@@ -1,10 +1,10 @@
 """Coverage: rephrasings per (fact, language), object-final queries per fact, and the object_final flag."""
 from __future__ import annotations
 
-from functools import lru_cache
 
 import pandas as pd
 
+from ..morphology import is_object_final
 from ..schema import F
 from .registry import CheckContext, Finding, register
 
@@ -44,17 +44,10 @@ def check_object_final_coverage(ctx: CheckContext) -> Finding:
                    metric=coverage)
 
 
-@lru_cache(maxsize=1)
-def _is_object_final():
-    from ..morphology import is_object_final
-
-    return is_object_final
-
-
 @register("object-final-flag", "error", "object_final equals the rule applied to the template (morphology)")
 def check_object_final_flag(ctx: CheckContext) -> Finding:
     frame = ctx.frame
-    rule = _is_object_final()
+    rule = is_object_final
     templates = frame.drop_duplicates([F.LANG, F.TEMPLATE])
     expected = {(lang, t): bool(rule(t, lang)) for lang, t in zip(templates[F.LANG], templates[F.TEMPLATE])}
     rows = zip(ctx.column(F.LANG), ctx.column(F.TEMPLATE), ctx.column(F.OBJECT_FINAL))

@@ -3,11 +3,11 @@ Chinese and Japanese, one sentence-final punctuation mark."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Optional
 
 import pandas as pd
 
+from ..morphology import to_simplified
 from ..schema import MASK, F
 from .registry import CheckContext, Finding, register
 
@@ -16,20 +16,13 @@ KOREAN = "ko"
 SENTENCE_PUNCT = set(".。!?！？;；:：,，、।")
 
 
-@lru_cache(maxsize=1)
-def _to_simplified():
-    from ..morphology import to_simplified
-
-    return to_simplified
-
-
 @register("chinese-simplified", "error", "Chinese labels and templates are in Simplified script (OpenCC t2s)")
 def check_chinese_simplified(ctx: CheckContext) -> Finding:
     frame = ctx.frame
     rows = frame[F.LANG].isin(SIMPLIFIED_LANGS)
     if not rows.any():
         return Finding(bad=rows)
-    convert = _to_simplified()
+    convert = to_simplified
     texts = frame.loc[rows, [F.SUB_LABEL, F.OBJ_LABEL, F.TEMPLATE]]
     unique = pd.unique(texts.to_numpy().ravel())
     traditional = {text for text in unique if convert(text) != text}
