@@ -10,7 +10,10 @@ from typing import Optional, Union
 from ..errors import InputError, RmlLamaError
 
 EXPECTATIONS_ENV = "RML_LAMA_EXPECTATIONS"
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "validation" / "languages.json"
+REPOSITORY_PATH = Path(__file__).resolve().parents[2] / "validation" / "languages.json"
+PACKAGED_PATH = Path(__file__).resolve().parents[1] / "data" / "validation_languages.json"
+"""In the repository a link to validation/languages.json; an installed wheel carries the file itself."""
+DEFAULT_PATH = REPOSITORY_PATH if REPOSITORY_PATH.is_file() else PACKAGED_PATH
 
 
 @dataclass(frozen=True)
