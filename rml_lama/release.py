@@ -67,6 +67,10 @@ def records_table(records: Iterable[QueryRecord]) -> pa.Table:
     return pa.Table.from_pydict(columns, schema=schema).sort_by(SORT_KEYS)
 
 
+def records_frame(records: Iterable[QueryRecord]) -> pd.DataFrame:
+    return records_table(records).to_pandas()
+
+
 def ordered_languages(langs: Iterable[str]) -> list[str]:
     present = set(langs)
     known = [code for code in LANGUAGES if code in present]
