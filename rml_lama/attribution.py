@@ -19,9 +19,10 @@ their own block.
 """
 from __future__ import annotations
 
+import functools
 import inspect
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
@@ -92,14 +93,18 @@ def path_points(steps: int, rule: str = "left") -> tuple[list[float], list[float
 # ------------------------------------------------------------------------------------------ recording
 @dataclass
 class _Replay:
-    """What rows restarting inside the network need for one sequence (full, or one causal suffix token)."""
+    """What rows restarting inside the network need, for n sequences: one full query (n = 1), or the target
+    position of each (query, answer token) of a causal group (each a one-position suffix of its query)."""
 
-    hidden_in: list  # per block: hidden state entering it, [1, T', d]
-    block_args: list  # per block: positional args after the hidden state
+    hidden_in: list  # per block: hidden state entering it, [n, T', d]
+    block_args: list  # per block: positional args after the hidden state (recorded at batch n)
     block_kwargs: list  # per block: keyword args
-    prefix: Optional[list]  # per block: (keys, values) of the positions before the suffix (causal only)
-    positions: dict[int, int]  # answer token index -> its target position in this sequence
-    tokens: list[int]  # answer token indices served by this replay
+    prefix: Optional[list]  # per block: (keys, values) of the positions before each suffix, left-padded (causal)
+    serves: dict  # (query, answer token) -> (its sequence, its target position in that sequence)
+
+    @property
+    def n_sequences(self) -> int:
+        return self.hidden_in[0].shape[0]
 
 
 def _cache_argument_name(model) -> str:
@@ -182,24 +187,46 @@ def _natural_pass(bundle, item: EncodedProbe, want_cache: bool):
     return blocks, natural, gold.cpu().numpy(), cache
 
 
-def _suffix_replay(bundle, item: EncodedProbe, token: int, cache) -> _Replay:
-    """Record what the blocks receive when only the target position of `token` runs, after its prefix."""
+def _left_padded(tensors: Sequence, length: int):
+    """[1, H, p_i, hd] tensors -> one [n, H, length, hd] tensor, zeros on the left (masked out later)."""
+    import torch
+
+    return torch.cat([torch.nn.functional.pad(t, (0, 0, length - t.shape[2], 0)) for t in tensors])
+
+
+def _suffix_replay(bundle, sequences: Sequence[tuple[int, EncodedProbe, int, Any]]) -> _Replay:
+    """Record what the blocks receive when only the target position of each (query, answer token) runs after
+    its prefix, all in one batched forward: the prefixes' cached keys and values are left-padded to the longest
+    and masked, each sequence keeps its own position ids, so each row sees exactly what the full forward saw.
+    sequences: (query index, encoded probe, answer token, the query's natural cache)."""
     import torch
     from transformers import DynamicCache
 
     model, adapter = bundle.model, bundle.adapter
-    position = item.target_positions[token]
-    prefix = [(layer.keys[..., :position, :], layer.values[..., :position, :]) for layer in cache.layers]
-    replay_cache = None
-    if position > 0:
-        replay_cache = DynamicCache(config=model.config)
+    prefix_lengths = [item.target_positions[token] for _, item, token, _ in sequences]
+    longest = max(prefix_lengths)
+    ids = torch.tensor([[item.input_ids[item.target_positions[token]]] for _, item, token, _ in sequences],
+                       device=bundle.device)
+    prefix, cache, kwargs = None, None, {"use_cache": False}
+    if longest > 0:
+        prefix = []
+        for index in range(len(adapter.blocks(model))):
+            layers = [(natural.layers[index], p) for (_, _, _, natural), p in zip(sequences, prefix_lengths)]
+            prefix.append((_left_padded([layer.keys[..., :p, :] for layer, p in layers], longest),
+                           _left_padded([layer.values[..., :p, :] for layer, p in layers], longest)))
+        cache = DynamicCache(config=model.config)
         for index, (keys, values) in enumerate(prefix):
-            replay_cache.update(keys, values, index)
-    ids = torch.tensor([item.input_ids[position : position + 1]], device=bundle.device)
-    kwargs = {_cache_argument_name(model): replay_cache, "use_cache": replay_cache is not None}
+            cache.update(keys, values, index)
+        mask = torch.zeros(len(sequences), longest + 1, dtype=torch.long, device=bundle.device)
+        for row, p in enumerate(prefix_lengths):
+            mask[row, longest - p :] = 1
+        kwargs = {_cache_argument_name(model): cache, "use_cache": True, "attention_mask": mask}
+    if "position_ids" in inspect.signature(model.forward).parameters:
+        kwargs["position_ids"] = torch.tensor([[p] for p in prefix_lengths], device=bundle.device)
     with torch.no_grad(), _BlockRecorder(adapter.blocks(model)) as blocks:
         model(input_ids=ids, **kwargs)
-    return _Replay(blocks.hidden, blocks.args, blocks.kwargs, prefix if position > 0 else None, {token: 0}, [token])
+    serves = {(query, token): (row, 0) for row, (query, _, token, _) in enumerate(sequences)}
+    return _Replay(blocks.hidden, blocks.args, blocks.kwargs, prefix, serves)
 
 
 def _amig_baseline(bundle, item: EncodedProbe) -> list:
@@ -226,10 +253,12 @@ def _amig_baseline(bundle, item: EncodedProbe) -> list:
 # ------------------------------------------------------------------------------------------- replaying
 @dataclass(frozen=True)
 class _Row:
+    query: int  # index of the query within its group
     layer: int
     token: int
     alpha: float
     weight: float
+    slot: int  # where its weighted gradient accumulates
 
 
 def _swap_cache(args: tuple, kwargs: dict, cache) -> tuple[tuple, dict]:
@@ -240,8 +269,19 @@ def _swap_cache(args: tuple, kwargs: dict, cache) -> tuple[tuple, dict]:
     return args, kwargs
 
 
-def _run_rows(bundle, replay: _Replay, rows: Sequence[_Row], natural, base, answer_ids, accumulate):
-    """One batched pass for rows sorted by layer; returns per-row probabilities, adds weighted grads."""
+def _path_neurons(rows: Sequence[_Row], layer: int, natural, base):
+    """[rows, d_ff]: b + alpha (w - b) for each row, from its query's natural and baseline neurons."""
+    import torch
+
+    w = torch.stack([natural[r.query][layer][r.token] for r in rows])
+    b = torch.stack([base[r.query][layer][r.token] for r in rows])
+    alphas = torch.tensor([r.alpha for r in rows], device=w.device, dtype=w.dtype)[:, None]
+    return b + alphas * (w - b)
+
+
+def _run_rows(bundle, replay: _Replay, rows: Sequence[_Row], natural, base, answer_ids):
+    """One batched pass for rows sorted by layer: (each row's gold probability, each row's gradient with
+    respect to its path neurons [rows, d_ff]). natural/base/answer_ids are indexed by the rows' query."""
     import torch
     from transformers import DynamicCache
 
@@ -250,7 +290,9 @@ def _run_rows(bundle, replay: _Replay, rows: Sequence[_Row], natural, base, answ
     device = bundle.device
     cache = DynamicCache(config=model.config) if replay.prefix is not None else None
     hidden, leaves = None, []
-    row_positions = torch.tensor([replay.positions[r.token] for r in rows], device=device)
+    served = [replay.serves[(r.query, r.token)] for r in rows]
+    row_sequences = torch.tensor([s for s, _ in served], device=device)
+    row_positions = torch.tensor([p for _, p in served], device=device)
     last = len(blocks) - 1
     narrow_last = adapter.ffn_at_targets is not None and replay.prefix is None and replay.hidden_in[0].shape[1] > 1
     for j in range(rows[0].layer, len(blocks)):
@@ -258,20 +300,21 @@ def _run_rows(bundle, replay: _Replay, rows: Sequence[_Row], natural, base, answ
         new = [i for i, r in enumerate(rows) if r.layer == j]
         handle = None
         if new:
-            fresh = replay.hidden_in[j].expand(len(new), -1, -1)
+            fresh = _take(replay.hidden_in[j], row_sequences[new], replay.n_sequences)
             hidden = fresh if hidden is None else torch.cat([hidden, fresh])
-            tokens = torch.tensor([rows[i].token for i in new], device=device)
-            alphas = torch.tensor([rows[i].alpha for i in new], device=device, dtype=natural[j].dtype)[:, None]
-            leaf = (base[j][tokens] + alphas * (natural[j][tokens] - base[j][tokens])).requires_grad_(True)
-            leaves.append((leaf, new))
+            leaf = _path_neurons([rows[i] for i in new], j, natural, base).requires_grad_(True)
+            leaves.append(leaf)
             where = (torch.tensor(new, device=device), torch.zeros_like(row_positions[new]) if narrow else row_positions[new])
             handle = projections[j].register_forward_pre_hook(_place(leaf, where))
         narrowing = adapter.ffn_at_targets(blocks[j], row_positions) if narrow else []
         try:
-            args, kwargs = adapter.batch_block_args(replay.block_args[j], replay.block_kwargs[j], hidden.shape[0])
+            batch_sequences = row_sequences[: hidden.shape[0]]
+            args, kwargs = adapter.select_block_args(replay.block_args[j], replay.block_kwargs[j], batch_sequences,
+                                                     replay.n_sequences)
             if cache is not None:
                 keys, values = replay.prefix[j]
-                cache.update(keys.expand(hidden.shape[0], -1, -1, -1), values.expand(hidden.shape[0], -1, -1, -1), j)
+                cache.update(_take(keys, batch_sequences, replay.n_sequences),
+                             _take(values, batch_sequences, replay.n_sequences), j)
             args, kwargs = _swap_cache(args, kwargs, cache)
             out = blocks[j](hidden, *args, **kwargs)
         finally:
@@ -280,14 +323,44 @@ def _run_rows(bundle, replay: _Replay, rows: Sequence[_Row], natural, base, answ
         hidden = out[0] if isinstance(out, tuple) else out
     final = hidden[:, 0] if narrow_last else hidden[torch.arange(len(rows), device=device), row_positions]
     logits = adapter.logits_from_final_hidden(model, final)
-    log_probs = torch.log_softmax(logits.to(torch.promote_types(logits.dtype, torch.float32)), dim=-1)
-    gold = torch.tensor([answer_ids[r.token] for r in rows], device=device)
-    probs = log_probs[torch.arange(len(rows), device=device), gold].exp()
-    grads = torch.autograd.grad(probs.sum(), [leaf for leaf, _ in leaves])
-    for (leaf, indices), grad in zip(leaves, grads):
-        for offset, i in enumerate(indices):
-            accumulate(rows[i], grad[offset])
-    return probs.detach()
+    gold = torch.tensor([answer_ids[r.query][r.token] for r in rows], device=device)
+    probs = _gold_probability().apply(logits.to(torch.promote_types(logits.dtype, torch.float32)), gold)
+    grads = torch.autograd.grad(probs.sum(), leaves)
+    return probs.detach(), torch.cat(grads)  # leaves joined in row order (rows are sorted by layer)
+
+
+@functools.lru_cache(maxsize=None)
+def _gold_probability():
+    """softmax(logits)[r, gold[r]] per row, as an autograd function that keeps the softmax for its backward,
+    dp/dz = p (onehot(gold) - softmax): two passes over the head's [rows, vocab] output each way, where
+    log_softmax, indexing (a zero-filled gradient) and exp through autograd make several more."""
+    import torch
+
+    class GoldProbability(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, logits, gold):
+            softmax = torch.softmax(logits, dim=-1)
+            probs = softmax.gather(1, gold[:, None])[:, 0]
+            ctx.save_for_backward(softmax, probs, gold)
+            return probs
+
+        @staticmethod
+        @torch.autograd.function.once_differentiable
+        def backward(ctx, grad):
+            softmax, probs, gold = ctx.saved_tensors
+            scale = grad * probs
+            grad_logits = softmax * -scale[:, None]
+            grad_logits[torch.arange(len(gold), device=gold.device), gold] += scale
+            return grad_logits, None
+
+    return GoldProbability
+
+
+def _take(tensor, sequences, n_sequences: int):
+    """Rows of a per-sequence tensor [n_sequences, ...] for each row's sequence (a view when there is one)."""
+    if n_sequences == 1:
+        return tensor.expand(len(sequences), *tensor.shape[1:])
+    return tensor[sequences]
 
 
 def _place(leaf, where):
@@ -316,44 +389,66 @@ def _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_
     return selected
 
 
-def _attribute_one(bundle, item: EncodedProbe, *, steps, rule, baseline, layers, aggregation,
-                   internal_batch_size, suffix_cache) -> Attribution:
+def _attribute_group(bundle, items: Sequence[EncodedProbe], *, steps, rule, baseline, layers, aggregation,
+                     rows_per_pass, suffix_cache) -> list[Attribution]:
+    """Attributions of several queries; a causal group shares one suffix replay, so the rows of all its
+    queries (steps x answer tokens x layers x queries) fill the same batched passes."""
     import torch
 
     causal_suffix = bundle.kind == "causal" and suffix_cache
-    blocks, natural, gold_log_probs, cache = _natural_pass(bundle, item, want_cache=causal_suffix)
-    n_tokens = 1 if aggregation == "first" else len(item.answer_ids)
-    base = _amig_baseline(bundle, item) if baseline == "amig" else [torch.zeros_like(n) for n in natural]
+    n_tokens = [1 if aggregation == "first" else len(item.answer_ids) for item in items]
+    natural, base, gold_log_probs, replays = [], [], [], []
+    suffixes = []
+    for q, item in enumerate(items):
+        blocks, neurons, gold, cache = _natural_pass(bundle, item, want_cache=causal_suffix)
+        natural.append(neurons)
+        gold_log_probs.append(gold)
+        base.append(_amig_baseline(bundle, item) if baseline == "amig" else [torch.zeros_like(n) for n in neurons])
+        if causal_suffix:
+            suffixes += [(q, item, t, cache) for t in range(n_tokens[q])]
+        else:
+            serves = {(q, t): (0, item.target_positions[t]) for t in range(n_tokens[q])}
+            replays.append(_Replay(blocks.hidden, blocks.args, blocks.kwargs, None, serves))
     if causal_suffix:
-        replays = [_suffix_replay(bundle, item, t, cache) for t in range(n_tokens)]
-    else:
-        positions = {t: item.target_positions[t] for t in range(n_tokens)}
-        replays = [_Replay(blocks.hidden, blocks.args, blocks.kwargs, None, positions, list(range(n_tokens)))]
+        replays = [_suffix_replay(bundle, suffixes)]
     alphas, weights = path_points(steps, rule)
     if 0.0 not in alphas:  # the path's start, for the baseline probability and the completeness check
         alphas, weights = [0.0] + alphas, [0.0] + weights
-    acc_dtype = torch.promote_types(natural[0].dtype, torch.float32)
-    layer_slot = {layer: i for i, layer in enumerate(layers)}
-    grad_sum = torch.zeros(len(layers), n_tokens, bundle.d_ff, dtype=acc_dtype, device=bundle.device)
-    base_probs = torch.zeros(len(layers), n_tokens, dtype=torch.float64)
+    acc_dtype = torch.promote_types(natural[0][0].dtype, torch.float32)
+    width = max(n_tokens)
 
-    def accumulate(row: _Row, grad):
-        if row.weight:
-            grad_sum[layer_slot[row.layer], row.token] += row.weight * grad.to(acc_dtype)
+    def slot(q: int, layer_index: int, token: int) -> int:
+        return (q * len(layers) + layer_index) * width + token
 
+    grad_sum = torch.zeros(len(items) * len(layers) * width, bundle.d_ff, dtype=acc_dtype, device=bundle.device)
+    base_probs = torch.zeros(len(items) * len(layers) * width, dtype=torch.float64)
+    answer_ids = [item.answer_ids for item in items]
     with torch.enable_grad():
         for replay in replays:
-            rows = [_Row(l, t, a, w) for l in layers for t in replay.tokens for a, w in zip(alphas, weights)]
-            # a row over fewer positions (a causal suffix row: one) counts as that fraction of a full row
-            per_pass = internal_batch_size * max(1, item.length // replay.hidden_in[0].shape[1])
-            for start in range(0, len(rows), per_pass):
-                chunk = rows[start : start + per_pass]
-                probs = _run_rows(bundle, replay, chunk, natural, base, item.answer_ids, accumulate)
-                for row, prob in zip(chunk, probs.tolist()):
-                    if row.alpha == 0.0:
-                        base_probs[layer_slot[row.layer], row.token] = prob
-    delta = torch.stack([(natural[l] - base[l])[:n_tokens] for l in layers]).to(acc_dtype)
-    per_token = delta * grad_sum  # [n_layers, n_tokens, d_ff]
+            served = sorted(replay.serves)
+            rows = [_Row(q, layer, t, a, w, slot(q, li, t)) for li, layer in enumerate(layers) for q, t in served
+                    for a, w in zip(alphas, weights)]
+            for start in range(0, len(rows), rows_per_pass):
+                chunk = rows[start : start + rows_per_pass]
+                probs, grads = _run_rows(bundle, replay, chunk, natural, base, answer_ids)
+                slots = torch.tensor([r.slot for r in chunk], device=bundle.device)
+                row_weights = torch.tensor([r.weight for r in chunk], device=bundle.device, dtype=acc_dtype)
+                grad_sum.index_add_(0, slots, grads.to(acc_dtype) * row_weights[:, None])
+                starts = [i for i, r in enumerate(chunk) if r.alpha == 0.0]
+                base_probs[[chunk[i].slot for i in starts]] = probs[starts].to("cpu", torch.float64)
+    grad_sum = grad_sum.view(len(items), len(layers), width, bundle.d_ff)
+    base_probs = base_probs.view(len(items), len(layers), width)
+    return [_result(natural[q], base[q], grad_sum[q, :, : n_tokens[q]], base_probs[q, :, : n_tokens[q]],
+                    gold_log_probs[q], layers, steps, baseline, rule, aggregation) for q in range(len(items))]
+
+
+def _result(natural, base, grad_sum, base_probs, gold_log_probs, layers, steps, baseline, rule, aggregation):
+    """One query's Attribution from its accumulated weighted gradients [n_layers, n_tokens, d_ff]."""
+    import torch
+
+    n_tokens = grad_sum.shape[1]
+    delta = torch.stack([(natural[l] - base[l])[:n_tokens] for l in layers]).to(grad_sum.dtype)
+    per_token = delta * grad_sum
     scores = per_token.mean(dim=1) if aggregation == "mean" else per_token.sum(dim=1)
     token_probs = np.exp(gold_log_probs)
     layer_base = [aggregate_token_probs(np.log(np.maximum(row, 1e-300)), aggregation) for row in base_probs.numpy()]
@@ -367,7 +462,7 @@ def _attribute_one(bundle, item: EncodedProbe, *, steps, rule, baseline, layers,
         rule=rule,
         aggregation=aggregation,
         token_probs=[float(p) for p in token_probs[:n_tokens]],
-        baseline_token_probs=base_probs,
+        baseline_token_probs=base_probs.clone(),
     )
 
 
@@ -402,6 +497,30 @@ def rows_within_budget(bundle, item: EncodedProbe, memory_budget_mb: float, caus
     return max(1, rows // item.length if causal_suffix else rows)
 
 
+def _rows_per_pass(bundle, item: EncodedProbe, internal_batch_size: int, memory_budget_mb, causal_suffix) -> int:
+    """Rows per batched pass for `item`: a causal suffix row processes one position instead of the whole
+    query, so it counts as 1/length of a full row against internal_batch_size and the memory budget."""
+    full_rows = internal_batch_size
+    if memory_budget_mb is not None:
+        full_rows = min(full_rows, rows_within_budget(bundle, item, memory_budget_mb, causal_suffix))
+    return full_rows * (item.length if causal_suffix else 1)
+
+
+def _groups(bundle, encoded: Sequence[EncodedProbe], n_rows, rows_per_pass, causal_suffix: bool):
+    """Consecutive runs of queries attributed together: causal suffix rows of several queries share passes
+    as long as all their rows fit in one pass (a query whose rows do not fit is a group of its own); rows of
+    full-sequence replays cannot be mixed across queries of different lengths, so those go one by one."""
+    group: list[int] = []
+    for index, item in enumerate(encoded):
+        if group and (not causal_suffix or sum(n_rows(encoded[i]) for i in group) + n_rows(item)
+                      > min(rows_per_pass(encoded[i]) for i in group + [index])):
+            yield group
+            group = []
+        group.append(index)
+    if group:
+        yield group
+
+
 def attribute(bundle, probes: Sequence[Probe], *, steps: int = 20, rule: str = "left", baseline: str = "zero",
               layers: Optional[Sequence[int]] = None, aggregation: str = "sum", internal_batch_size: int = 64,
               progress: bool = False, suffix_cache: bool = True, max_answer_tokens: int = 8,
@@ -410,27 +529,35 @@ def attribute(bundle, probes: Sequence[Probe], *, steps: int = 20, rule: str = "
 
     steps/rule: Riemann sum (default Dai et al.'s left rule, 20 steps); baseline: "zero" or "amig";
     layers: subset (default all); aggregation over answer tokens: "sum", "mean" or "first";
-    internal_batch_size: rows (steps x answer tokens x layers) per batched pass, which bounds memory; rows
-    that process one position instead of the whole query (causal suffix rows) count as 1/length of a row;
-    suffix_cache: causal LMs process only the target position above the restart layer (exact; off = the
-    whole sequence, for checking); memory_budget_mb: also cap the rows per pass by estimated activation
-    memory (see estimated_row_bytes). Bad probes raise RmlLamaError naming the query before any work starts.
+    internal_batch_size: rows (steps x answer tokens x layers, and x queries for causal LMs) per batched pass,
+    which bounds memory; rows that process one position instead of the whole query (causal suffix rows) count
+    as 1/length of a row; suffix_cache: causal LMs process only the target position above the restart layer
+    (exact; off = the whole sequence, for checking); memory_budget_mb: also cap the rows per pass by estimated
+    activation memory (see estimated_row_bytes). Bad probes raise RmlLamaError naming the query before any
+    work starts. Results do not depend on how rows are batched (up to floating-point rounding).
     """
-    import torch
     from tqdm.auto import tqdm
 
     selected = _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_batch_size)
     encoded = encode_probes(bundle, probes, max_answer_tokens=max_answer_tokens)
     bundle.model.eval()
-    results = []
-    for item in tqdm(encoded, desc="attribution", unit="query", disable=not progress):
-        rows = internal_batch_size
-        if memory_budget_mb is not None:
-            causal_suffix = bundle.kind == "causal" and suffix_cache
-            rows = min(rows, rows_within_budget(bundle, item, memory_budget_mb, causal_suffix))
-        results.append(_attribute_one(bundle, item, steps=steps, rule=rule, baseline=baseline, layers=selected,
-                                      aggregation=aggregation, internal_batch_size=rows,
-                                      suffix_cache=suffix_cache))
+    causal_suffix = bundle.kind == "causal" and suffix_cache
+    n_alphas = len(path_points(steps, rule)[0]) + (0 if rule in ("left", "trapezoid") else 1)
+
+    def n_rows(item: EncodedProbe) -> int:
+        return len(selected) * n_alphas * (1 if aggregation == "first" else len(item.answer_ids))
+
+    def rows_per_pass(item: EncodedProbe) -> int:
+        return _rows_per_pass(bundle, item, internal_batch_size, memory_budget_mb, causal_suffix)
+
+    results: list[Attribution] = []
+    with tqdm(total=len(encoded), desc="attribution", unit="query", disable=not progress) as bar:
+        for group in _groups(bundle, encoded, n_rows, rows_per_pass, causal_suffix):
+            items = [encoded[i] for i in group]
+            results += _attribute_group(bundle, items, steps=steps, rule=rule, baseline=baseline, layers=selected,
+                                        aggregation=aggregation, rows_per_pass=min(map(rows_per_pass, items)),
+                                        suffix_cache=suffix_cache)
+            bar.update(len(group))
     return results
 
 

@@ -113,6 +113,49 @@ def test_batching_and_suffix_cache_do_not_change_results(family):
         assert _rel_err(many_rows, full) < 1e-6
 
 
+CAUSAL_FAMILIES = [f for f in FAMILIES if f not in ("bert", "roberta", "xlm-roberta")]
+# different prefix lengths and answer lengths, so a shared pass mixes padded prefixes of several sizes
+GROUP = [MULTI, SINGLE, Probe("Ranskan pääkaupunki on [MASK].", "Pariisi"), Probe("[MASK] is the capital of Italy.", "Rome")]
+
+
+@pytest.mark.parametrize("family", CAUSAL_FAMILIES)
+def test_queries_sharing_passes_equal_queries_one_by_one(family):
+    bundle = tiny_bundle(family, dtype=torch.float64)
+    shared = attribute(bundle, GROUP, steps=2, layers=[0, 2], internal_batch_size=1000)
+    for probe, together in zip(GROUP, shared):
+        alone = attribute(bundle, [probe], steps=2, layers=[0, 2], internal_batch_size=1)[0]
+        assert _rel_err(together.scores, alone.scores) < 1e-6, (family, probe)
+        assert together.gold_prob == pytest.approx(alone.gold_prob, rel=1e-9)
+        assert torch.allclose(together.baseline_token_probs, alone.baseline_token_probs, rtol=1e-6, atol=0)
+
+
+def test_causal_queries_are_grouped_while_their_rows_fit_one_pass():
+    from rml_lama.attribution import _groups
+
+    items = ["a", "b", "c", "d"]
+    rows = {"a": 10, "b": 10, "c": 25, "d": 5}
+    capacity = {"a": 40, "b": 40, "c": 40, "d": 30}
+    groups = list(_groups(None, items, rows.__getitem__, capacity.__getitem__, causal_suffix=True))
+    assert groups == [[0, 1], [2, 3]]  # a+b+c = 45 > 40; c+d = 30 fits d's smaller capacity
+    assert list(_groups(None, items, rows.__getitem__, capacity.__getitem__, causal_suffix=False)) == [[0], [1], [2], [3]]
+    assert list(_groups(None, items, lambda _: 50, lambda _: 40, causal_suffix=True)) == [[0], [1], [2], [3]]
+
+
+def test_gold_probability_and_its_gradient():
+    from rml_lama.attribution import _gold_probability
+
+    logits = torch.tensor([[0.0, 0.0, 0.0, 0.0], [1.0, 2.0, 3.0, 4.0]], dtype=torch.float64, requires_grad=True)
+    gold = torch.tensor([2, 3])
+    probs = _gold_probability().apply(logits, gold)
+    e = np.exp([1.0, 2.0, 3.0, 4.0])
+    assert probs.tolist() == pytest.approx([0.25, e[3] / e.sum()])
+    (grad,) = torch.autograd.grad(probs[0], logits)
+    # dp/dz_j = p (1[j = gold] - softmax_j) = 0.25 * (1[j = 2] - 0.25)
+    assert grad[0].tolist() == pytest.approx([-1 / 16, -1 / 16, 3 / 16, -1 / 16]) and grad[1].abs().max() == 0
+    fresh = torch.randn(3, 7, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda z: _gold_probability().apply(z, torch.tensor([0, 6, 3])), (fresh,))
+
+
 def test_left_rule_matches_dai_alphas():
     alphas, weights = path_points(20, "left")
     assert alphas[0] == 0.0 and alphas[-1] == pytest.approx(19 / 20) and len(alphas) == 20

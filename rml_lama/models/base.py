@@ -18,8 +18,23 @@ def resolve_path(root: Any, path: str) -> Any:
     return obj
 
 
-def _no_batch_change(args: tuple, kwargs: dict, batch: int) -> tuple[tuple, dict]:
-    return args, kwargs
+def _select(value: Any, sequences, n_sequences: int) -> Any:
+    import torch
+
+    if isinstance(value, torch.Tensor) and value.dim() >= 2 and value.shape[0] == n_sequences:
+        return value[sequences]
+    if isinstance(value, (tuple, list)):
+        return type(value)(_select(v, sequences, n_sequences) for v in value)
+    return value
+
+
+def select_sequences(args: tuple, kwargs: dict, sequences, n_sequences: int) -> tuple[tuple, dict]:
+    """Block arguments recorded for a batch of n_sequences, re-batched as one row per entry of `sequences`
+    (a LongTensor of sequence indices): every tensor of 2+ dimensions whose first dimension is the batch
+    (masks, position ids, rotary cos/sin) is indexed. Recorded at one sequence, the arguments broadcast."""
+    if n_sequences == 1:
+        return args, kwargs
+    return _select(args, sequences, n_sequences), {k: _select(v, sequences, n_sequences) for k, v in kwargs.items()}
 
 
 @dataclass(frozen=True)
@@ -38,8 +53,9 @@ class Adapter:
     out_proj_path: str
     head_path: str
     final_norm_path: Optional[str] = None
-    # Adjusts block arguments recorded at batch size 1 to `batch` rows (BLOOM folds heads into its alibi batch).
-    batch_block_args: Callable[[tuple, dict, int], tuple[tuple, dict]] = field(default=_no_batch_change)
+    # (args, kwargs, sequences, n_sequences) -> block arguments for one row per entry of `sequences`, from those
+    # recorded for n_sequences (see select_sequences; BLOOM also folds the heads into its alibi batch).
+    select_block_args: Callable[[tuple, dict, Any, int], tuple[tuple, dict]] = field(default=select_sequences)
     # Optional: hooks making a block's position-wise FFN run only at positions[r] of each row r (its output
     # then has one position per row); used on the last block, where only the target's output matters.
     ffn_at_targets: Optional[Callable[[Any, Any], list]] = None

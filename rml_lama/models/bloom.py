@@ -3,14 +3,18 @@ from __future__ import annotations
 
 import torch
 
-from .base import Adapter
+from .base import Adapter, select_sequences
 
 
-def _repeat_alibi(args: tuple, kwargs: dict, batch: int) -> tuple[tuple, dict]:
+def _select_with_alibi(args: tuple, kwargs: dict, sequences, n_sequences: int) -> tuple[tuple, dict]:
+    """The alibi tensor is [n_sequences * heads, 1, keys]: unfold the heads, pick the rows' sequences, fold."""
     alibi = kwargs.get("alibi")
-    if isinstance(alibi, torch.Tensor) and batch != 1:
-        kwargs = {**kwargs, "alibi": alibi.repeat(batch, 1, 1)}
-    return args, kwargs
+    rest = {k: v for k, v in kwargs.items() if k != "alibi"}
+    args, rest = select_sequences(args, rest, sequences, n_sequences)
+    if isinstance(alibi, torch.Tensor):
+        per_sequence = alibi.view(n_sequences, -1, *alibi.shape[1:])
+        rest["alibi"] = per_sequence[sequences].reshape(-1, *alibi.shape[1:])
+    return args, rest
 
 
 ADAPTERS = [
@@ -23,6 +27,6 @@ ADAPTERS = [
         out_proj_path="mlp.dense_4h_to_h",
         head_path="lm_head",
         final_norm_path="ln_f",
-        batch_block_args=_repeat_alibi,
+        select_block_args=_select_with_alibi,
     ),
 ]
