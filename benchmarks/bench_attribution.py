@@ -3,15 +3,21 @@
 
     python benchmarks/bench_attribution.py [--queries 3] [--steps 20] [--models bert-base,smollm2-135m]
                                            [--layer-stride 1] [--threads 2] [--memory-cap-mb 1024]
+                                           [--tokenizer DIR --release-sample N]
 
 Random-weight models of real shapes (BERT-base: 12 layers, 768/3072, vocab 30522; SmolLM2-135M: 30 layers,
 576/1536, 9 heads, 3 KV heads, vocab 49152), CPU, the same probes, steps, layers and zero baseline for every
-implementation, run alternately query by query (the machine is shared: read the ratios, not the times).
+implementation, run alternately query by query after one untimed warm-up call each (the machine is shared: read the ratios,
+not the times).
   engine  rml_lama.attribution.attribute (prefix-cached restarts, head at the target, causal suffix rows)
   plain   per layer, the m steps as one batch through the whole model, head at every position (Dai et al./
           EleutherAI style; its scores are checked against the engine's)
   captum  captum LayerIntegratedGradients on the layer's neuron vector at the target (riemann_left), the m
           steps as one batch, the whole model per step
+Probes: five hand-written parallel queries with the tiny test tokenizer (default), or, with --release-sample N,
+N object-final test queries per core language drawn (seeded) from the shipped release and tokenized by a local
+tokenizer folder (--tokenizer; e.g. SmolLM2's, cached by rml_lama.pretrained): real queries at real lengths.
+Causal speed-ups grow with the query length, so the report gives each query's length and ratio.
 Also: matmul FLOPs per query (torch FlopCounterMode, forward + gradient) against the prefix-cached lower
 bound (each row runs only the blocks from its layer up, only the positions that can change, head at one
 position), and the engine's peak memory (resident-set high-water mark over the run) against the cap.
@@ -39,6 +45,42 @@ PROBES = [  # parallel queries; with the tiny tokenizer a causal prompt is 9-20 
     Probe("Franciaország fővárosa [MASK].", "Párizs"),
     Probe("프랑스의 수도는 [MASK]이다.", "파리"),
 ]
+
+
+def release_probes(bundle, per_language: int, seed: int = 0) -> list[Probe]:
+    """`per_language` object-final test queries of each core language from the shipped release (seeded; queries
+    the engine would refuse, such as answers over max_answer_tokens, are passed over as `evaluate` does)."""
+    from rml_lama.errors import RmlLamaError
+    from rml_lama.release import read_release
+    from rml_lama.schema import CORE_LANGUAGES
+
+    frame = read_release(langs=CORE_LANGUAGES, split="test")
+    frame = frame[frame["object_final"]]
+    probes = []
+    for lang in CORE_LANGUAGES:
+        shuffled = frame[frame["lang"] == lang].sample(frac=1.0, random_state=seed)
+        taken = []
+        for query, answer in zip(shuffled["query"], shuffled["obj_label"]):
+            try:
+                encode_probes(bundle, [Probe(query, answer)])
+            except RmlLamaError:
+                continue
+            taken.append(Probe(query, answer))
+            if len(taken) == per_language:
+                break
+        probes += taken
+    return probes
+
+
+def load_tokenizer(folder: str | None, vocab_size: int):
+    if folder is None:
+        return tiny_tokenizer()
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    if len(tokenizer) > vocab_size:
+        raise SystemExit(f"{folder}: {len(tokenizer)} tokens do not fit the model's vocabulary of {vocab_size}")
+    return tokenizer
 
 
 def build_model(name: str):
@@ -183,9 +225,9 @@ def lower_bound_flops(bundle, probe, steps, layers) -> float:
 
 def benchmark(name: str, args) -> list[str]:
     model = build_model(name)
-    bundle = bundle_from(model, tiny_tokenizer())
+    bundle = bundle_from(model, load_tokenizer(args.tokenizer, model.config.vocab_size))
     layers = list(range(args.layer_stride // 2, bundle.n_layers, args.layer_stride))  # unbiased subset
-    probes = PROBES[: args.queries]
+    probes = release_probes(bundle, args.release_sample) if args.release_sample else PROBES[: args.queries]
     impls = {
         "engine": lambda p: run_engine(bundle, p, args.steps, layers, args.memory_cap_mb),
         "plain": lambda p: run_plain(bundle, p, args.steps, layers),
@@ -195,22 +237,38 @@ def benchmark(name: str, args) -> list[str]:
     cpu = {k: 0.0 for k in impls}  # this process's CPU time: less sensitive to other users of the machine
     worst_diff = {k: 0.0 for k in impls if k != "engine"}
     peak = 0.0
+    # one untimed call each: first-call costs (allocator, lazy imports, caches) stay out of every figure
+    run_engine(bundle, probes[0], 2, layers[-1:], args.memory_cap_mb)
+    run_plain(bundle, probes[0], 2, layers[-1:])
+    run_captum(bundle, probes[0], 2, layers[-1:])
+    per_query = []  # (length, answer tokens, engine s, plain s)
+    final_scores = []  # the engine's, query by query
     for index, probe in enumerate(probes):
         order = list(impls)[index % 3:] + list(impls)[: index % 3]  # alternate who goes first
-        outputs = {}
+        outputs, took = {}, {}
         for key in order:
             started, started_cpu = time.perf_counter(), time.process_time()
             if key == "engine":
                 peak = max(peak, peak_extra_mb(lambda: outputs.__setitem__(key, impls[key](probe))))
             else:
                 outputs[key] = impls[key](probe)
-            seconds[key] += time.perf_counter() - started
+            took[key] = time.perf_counter() - started
+            seconds[key] += took[key]
             cpu[key] += time.process_time() - started_cpu
+        final_scores.append(outputs["engine"])
+        item = encode_probes(bundle, [probe])[0]
+        per_query.append((item.length, len(item.answer_ids), took["engine"], took["plain"]))
         for key in worst_diff:
             ref = outputs[key]
             worst_diff[key] = max(worst_diff[key], float((outputs["engine"] - ref).abs().max() / ref.abs().max()))
         print(f"  {name} query {index + 1}/{len(probes)}: " + ", ".join(
             f"{k} {seconds[k]:.1f}s wall {cpu[k]:.1f}s cpu" for k in impls), file=sys.stderr, flush=True)
+    # the engine again, all queries in one call (as `evaluate` passes a fact's queries): causal queries share passes
+    started = time.perf_counter()
+    together = attribute(bundle, probes, steps=args.steps, layers=layers, internal_batch_size=10**9,
+                         memory_budget_mb=args.memory_cap_mb)
+    one_call = time.perf_counter() - started
+    batching_diff = max(float((a.scores - b).abs().max() / b.abs().max()) for a, b in zip(together, final_scores))
     flops = {}  # counted at 2 and 4 steps (cheap), extrapolated linearly to args.steps
     for key in ("engine", "plain"):
         two, four = (counted_flops(lambda k=k: {"engine": lambda: run_engine(bundle, probes[0], k, layers, args.memory_cap_mb),
@@ -231,6 +289,10 @@ def benchmark(name: str, args) -> list[str]:
         f"  GFLOP/query (first query) engine {flops['engine'] / 1e9:.1f} | plain {flops['plain'] / 1e9:.1f} | prefix-cached bound "
         f"{bound / 1e9:.1f}  (plain/bound {flops['plain'] / bound:.1f}x, engine/bound {flops['engine'] / bound:.2f}x)",
         f"  peak memory engine +{peak:.0f} MB (cap {args.memory_cap_mb:.0f} MB)",
+        f"  one call    engine with all {len(probes)} queries in one call: {seconds['engine'] / one_call:.2f}x its "
+        f"query-by-query speed ({one_call:.1f}s against {seconds['engine']:.1f}s; scores differ by {batching_diff:.1e})",
+        "  per query   (tokens, answer tokens: engine/plain) " + ", ".join(
+            f"{length},{answer}: {plain / engine:.1f}x" for length, answer, engine, plain in per_query),
     ]
     return lines
 
@@ -243,6 +305,10 @@ def main(argv=None) -> int:
     parser.add_argument("--layer-stride", type=int, default=1, help="attribute every k-th layer (all implementations)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1: least contention on a shared box)")
     parser.add_argument("--memory-cap-mb", type=float, default=1024.0)
+    parser.add_argument("--tokenizer", help="local tokenizer folder (default: the tiny test tokenizer)")
+    parser.add_argument("--release-sample", type=int, default=0,
+                        help="N object-final test queries per core language from the shipped release instead of "
+                             "the hand-written probes (use with --tokenizer)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     report = []

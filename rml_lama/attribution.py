@@ -14,8 +14,8 @@ the arguments each block receives; a row for layer l restarts from the cached st
 (nothing below l is recomputed); the LM head runs only at the target position; for causal LMs, a row for
 answer token t processes a single position (p_t) through the blocks above l against the cached keys and
 values of the positions before it, which scaling neurons at p_t cannot change. Rows (steps x answer tokens x
-layers) are batched up to `internal_batch_size`, rows of different start layers joining the batch at
-their own block.
+layers, and x queries for causal LMs, whose prefixes are left-padded and masked) are batched up to
+`internal_batch_size`, rows of different start layers joining the batch at their own block.
 """
 from __future__ import annotations
 
@@ -489,34 +489,34 @@ def torch_element_size(dtype) -> int:
     return torch.tensor([], dtype=dtype).element_size()
 
 
-def rows_within_budget(bundle, item: EncodedProbe, memory_budget_mb: float, causal_suffix: bool) -> int:
-    """Full-length rows per batched pass so that their estimated activations fit in `memory_budget_mb`
-    (causal suffix rows count 1/length each, as in `attribute`)."""
-    per_row = estimated_row_bytes(bundle, 1 if causal_suffix else item.length, item.length)
-    rows = int(memory_budget_mb * 2**20 // per_row)
-    return max(1, rows // item.length if causal_suffix else rows)
-
-
-def _rows_per_pass(bundle, item: EncodedProbe, internal_batch_size: int, memory_budget_mb, causal_suffix) -> int:
-    """Rows per batched pass for `item`: a causal suffix row processes one position instead of the whole
-    query, so it counts as 1/length of a full row against internal_batch_size and the memory budget."""
-    full_rows = internal_batch_size
+def rows_per_pass(bundle, items: Sequence[EncodedProbe], internal_batch_size: int,
+                  memory_budget_mb: Optional[float] = None, causal_suffix: bool = False) -> int:
+    """Rows per batched pass for queries sharing passes. A full-sequence row counts one against
+    internal_batch_size; a causal suffix row processes one position, so it counts 1/length of one (length of
+    the shortest query, to stay on the safe side). memory_budget_mb caps the rows by estimated_row_bytes,
+    with the suffix rows' keys padded to the longest query's length."""
+    shortest = min(item.length for item in items)
+    longest = max(item.length for item in items)
+    rows = internal_batch_size * (shortest if causal_suffix else 1)
     if memory_budget_mb is not None:
-        full_rows = min(full_rows, rows_within_budget(bundle, item, memory_budget_mb, causal_suffix))
-    return full_rows * (item.length if causal_suffix else 1)
+        per_row = estimated_row_bytes(bundle, 1 if causal_suffix else longest, longest)
+        rows = min(rows, int(memory_budget_mb * 2**20 // per_row))
+    return max(1, rows)
 
 
-def _groups(bundle, encoded: Sequence[EncodedProbe], n_rows, rows_per_pass, causal_suffix: bool):
-    """Consecutive runs of queries attributed together: causal suffix rows of several queries share passes
-    as long as all their rows fit in one pass (a query whose rows do not fit is a group of its own); rows of
-    full-sequence replays cannot be mixed across queries of different lengths, so those go one by one."""
+def _groups(encoded: Sequence[EncodedProbe], n_rows, capacity, causal_suffix: bool):
+    """Consecutive runs of query indices attributed together. Causal suffix rows of several queries share
+    passes while all the group's rows fit one pass (capacity(items) rows; a query whose rows alone do not fit
+    is a group of its own). Full-sequence rows cannot mix queries of different lengths: one query per group."""
     group: list[int] = []
+    total = 0
     for index, item in enumerate(encoded):
-        if group and (not causal_suffix or sum(n_rows(encoded[i]) for i in group) + n_rows(item)
-                      > min(rows_per_pass(encoded[i]) for i in group + [index])):
+        grown = [encoded[i] for i in group] + [item]
+        if group and (not causal_suffix or total + n_rows(item) > capacity(grown)):
             yield group
-            group = []
+            group, total = [], 0
         group.append(index)
+        total += n_rows(item)
     if group:
         yield group
 
@@ -547,15 +547,15 @@ def attribute(bundle, probes: Sequence[Probe], *, steps: int = 20, rule: str = "
     def n_rows(item: EncodedProbe) -> int:
         return len(selected) * n_alphas * (1 if aggregation == "first" else len(item.answer_ids))
 
-    def rows_per_pass(item: EncodedProbe) -> int:
-        return _rows_per_pass(bundle, item, internal_batch_size, memory_budget_mb, causal_suffix)
+    def capacity(items: Sequence[EncodedProbe]) -> int:
+        return rows_per_pass(bundle, items, internal_batch_size, memory_budget_mb, causal_suffix)
 
     results: list[Attribution] = []
     with tqdm(total=len(encoded), desc="attribution", unit="query", disable=not progress) as bar:
-        for group in _groups(bundle, encoded, n_rows, rows_per_pass, causal_suffix):
+        for group in _groups(encoded, n_rows, capacity, causal_suffix):
             items = [encoded[i] for i in group]
             results += _attribute_group(bundle, items, steps=steps, rule=rule, baseline=baseline, layers=selected,
-                                        aggregation=aggregation, rows_per_pass=min(map(rows_per_pass, items)),
+                                        aggregation=aggregation, rows_per_pass=capacity(items),
                                         suffix_cache=suffix_cache)
             bar.update(len(group))
     return results

@@ -132,13 +132,29 @@ def test_queries_sharing_passes_equal_queries_one_by_one(family):
 def test_causal_queries_are_grouped_while_their_rows_fit_one_pass():
     from rml_lama.attribution import _groups
 
-    items = ["a", "b", "c", "d"]
     rows = {"a": 10, "b": 10, "c": 25, "d": 5}
-    capacity = {"a": 40, "b": 40, "c": 40, "d": 30}
-    groups = list(_groups(None, items, rows.__getitem__, capacity.__getitem__, causal_suffix=True))
-    assert groups == [[0, 1], [2, 3]]  # a+b+c = 45 > 40; c+d = 30 fits d's smaller capacity
-    assert list(_groups(None, items, rows.__getitem__, capacity.__getitem__, causal_suffix=False)) == [[0], [1], [2], [3]]
-    assert list(_groups(None, items, lambda _: 50, lambda _: 40, causal_suffix=True)) == [[0], [1], [2], [3]]
+    capacity = {"a": 40, "b": 40, "c": 40, "d": 30}  # a group's capacity is its tightest member's
+
+    def group_capacity(items):
+        return min(capacity[i] for i in items)
+
+    items = list(rows)
+    assert list(_groups(items, rows.__getitem__, group_capacity, causal_suffix=True)) == [[0, 1], [2, 3]]
+    assert list(_groups(items, rows.__getitem__, group_capacity, causal_suffix=False)) == [[0], [1], [2], [3]]
+    assert list(_groups(items, lambda _: 50, lambda _: 40, causal_suffix=True)) == [[0], [1], [2], [3]]
+
+
+def test_rows_per_pass_counts_suffix_rows_and_pads_their_keys():
+    from rml_lama.attribution import estimated_row_bytes, rows_per_pass
+
+    bundle = tiny_bundle("llama")
+    short, long = encode_probes(bundle, [SINGLE, Probe("Rome is the capital of Italy and Tokyo is [MASK].", "Japan")])
+    assert short.length < long.length
+    assert rows_per_pass(bundle, [short], 4) == 4  # encoder-style rows: one each
+    assert rows_per_pass(bundle, [short, long], 4, causal_suffix=True) == 4 * short.length
+    budget_mb = 3 * estimated_row_bytes(bundle, 1, long.length) / 2**20
+    assert rows_per_pass(bundle, [short, long], 10**6, budget_mb, causal_suffix=True) == 3
+    assert rows_per_pass(bundle, [short], 10**6, budget_mb, causal_suffix=True) > 3  # shorter keys, more rows
 
 
 def test_gold_probability_and_its_gradient():
