@@ -390,7 +390,7 @@ def _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_
 
 
 def _attribute_group(bundle, items: Sequence[EncodedProbe], *, steps, rule, baseline, layers, aggregation,
-                     rows_per_pass, suffix_cache) -> list[Attribution]:
+                     pass_rows, suffix_cache) -> list[Attribution]:
     """Attributions of several queries; a causal group shares one suffix replay, so the rows of all its
     queries (steps x answer tokens x layers x queries) fill the same batched passes."""
     import torch
@@ -428,8 +428,8 @@ def _attribute_group(bundle, items: Sequence[EncodedProbe], *, steps, rule, base
             served = sorted(replay.serves)
             rows = [_Row(q, layer, t, a, w, slot(q, li, t)) for li, layer in enumerate(layers) for q, t in served
                     for a, w in zip(alphas, weights)]
-            for start in range(0, len(rows), rows_per_pass):
-                chunk = rows[start : start + rows_per_pass]
+            for start in range(0, len(rows), pass_rows):
+                chunk = rows[start : start + pass_rows]
                 probs, grads = _run_rows(bundle, replay, chunk, natural, base, answer_ids)
                 slots = torch.tensor([r.slot for r in chunk], device=bundle.device)
                 row_weights = torch.tensor([r.weight for r in chunk], device=bundle.device, dtype=acc_dtype)
@@ -555,7 +555,7 @@ def attribute(bundle, probes: Sequence[Probe], *, steps: int = 20, rule: str = "
         for group in _groups(encoded, n_rows, capacity, causal_suffix):
             items = [encoded[i] for i in group]
             results += _attribute_group(bundle, items, steps=steps, rule=rule, baseline=baseline, layers=selected,
-                                        aggregation=aggregation, rows_per_pass=capacity(items),
+                                        aggregation=aggregation, pass_rows=capacity(items),
                                         suffix_cache=suffix_cache)
             bar.update(len(group))
     return results
