@@ -241,6 +241,7 @@ def benchmark(name: str, args) -> list[str]:
     run_engine(bundle, probes[0], 2, layers[-1:], args.memory_cap_mb)
     run_plain(bundle, probes[0], 2, layers[-1:])
     run_captum(bundle, probes[0], 2, layers[-1:])
+    encoded = encode_probes(bundle, probes)
     per_query = []  # (length, answer tokens, engine s, plain s)
     final_scores = []  # the engine's, query by query
     for index, probe in enumerate(probes):
@@ -256,8 +257,7 @@ def benchmark(name: str, args) -> list[str]:
             seconds[key] += took[key]
             cpu[key] += time.process_time() - started_cpu
         final_scores.append(outputs["engine"])
-        item = encode_probes(bundle, [probe])[0]
-        per_query.append((item.length, len(item.answer_ids), took["engine"], took["plain"]))
+        per_query.append((encoded[index].length, len(encoded[index].answer_ids), took["engine"], took["plain"]))
         for key in worst_diff:
             ref = outputs[key]
             worst_diff[key] = max(worst_diff[key], float((outputs["engine"] - ref).abs().max() / ref.abs().max()))
@@ -276,7 +276,7 @@ def benchmark(name: str, args) -> list[str]:
                      for k in (2, 4))
         flops[key] = two + (four - two) / 2 * (args.steps - 2)
     bound = lower_bound_flops(bundle, probes[0], args.steps, layers)
-    lengths = [item.length for item in encode_probes(bundle, probes)]
+    lengths = [item.length for item in encoded]
     qps = {k: len(probes) / s for k, s in seconds.items()}
     cpu_qps = {k: len(probes) / s for k, s in cpu.items()}
     lines = [

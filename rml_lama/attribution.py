@@ -389,6 +389,15 @@ def _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_
     return selected
 
 
+def _row_points(steps: int, rule: str) -> tuple[list[float], list[float]]:
+    """The rule's (alphas, weights), plus the path's start at weight 0 where the rule leaves it out: every
+    layer needs the alpha = 0 row for its baseline probability and the completeness check."""
+    alphas, weights = path_points(steps, rule)
+    if 0.0 not in alphas:
+        alphas, weights = [0.0] + alphas, [0.0] + weights
+    return alphas, weights
+
+
 def _attribute_group(bundle, items: Sequence[EncodedProbe], *, steps, rule, baseline, layers, aggregation,
                      pass_rows, suffix_cache) -> list[Attribution]:
     """Attributions of several queries; a causal group shares one suffix replay, so the rows of all its
@@ -411,9 +420,7 @@ def _attribute_group(bundle, items: Sequence[EncodedProbe], *, steps, rule, base
             replays.append(_Replay(blocks.hidden, blocks.args, blocks.kwargs, None, serves))
     if causal_suffix:
         replays = [_suffix_replay(bundle, suffixes)]
-    alphas, weights = path_points(steps, rule)
-    if 0.0 not in alphas:  # the path's start, for the baseline probability and the completeness check
-        alphas, weights = [0.0] + alphas, [0.0] + weights
+    alphas, weights = _row_points(steps, rule)
     acc_dtype = torch.promote_types(natural[0][0].dtype, torch.float32)
     width = max(n_tokens)
 
@@ -542,7 +549,7 @@ def attribute(bundle, probes: Sequence[Probe], *, steps: int = 20, rule: str = "
     encoded = encode_probes(bundle, probes, max_answer_tokens=max_answer_tokens)
     bundle.model.eval()
     causal_suffix = bundle.kind == "causal" and suffix_cache
-    n_alphas = len(path_points(steps, rule)[0]) + (0 if rule in ("left", "trapezoid") else 1)
+    n_alphas = len(_row_points(steps, rule)[0])
 
     def n_rows(item: EncodedProbe) -> int:
         return len(selected) * n_alphas * (1 if aggregation == "first" else len(item.answer_ids))
