@@ -62,6 +62,20 @@ class TrainConfig:
     langs: tuple[str, ...] = CORE_LANGUAGES
     max_steps: Optional[int] = None  # cap on optimiser steps (tests); None = epochs decide
     eval_max_queries: Optional[int] = None  # per (language, seen/held-out); None = all
+    # the control/transfer design (rml_lama.transfer.design_facts); design="all" is the older all-languages recipe
+    design: str = "transfer"
+    objects_per_relation: int = 5
+    control_per_object: int = 1
+    transfer_per_object: int = 1
+    heldout_window: int = 3
+    max_relations: Optional[int] = None
+    # sharing recipes (rml_lama.transfer); all off = plain masked-LM training on the trained queries
+    dictionary_per_entity: int = 0  # entity-label lines per subject/object (language pairs)
+    translation_per_fact_lang: int = 0  # translation-pair lines per trained (fact, language)
+    code_switch_share: float = 0.0  # share of trained queries repeated with the subject in another language
+    align_weight: float = 0.0  # InfoNCE weight on mask-position states of parallel trained queries
+    align_after_block: int = 1  # 0-based block whose output is aligned
+    align_temperature: float = 0.1
 
 
 # ------------------------------------------------------------------------------------------- data choice
@@ -262,15 +276,36 @@ def _lr_factor(step: int, total: int, warmup: int) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
-def train_model(model, tokenizer, encoded: Encoded, config: TrainConfig, progress: bool = True) -> list[float]:
-    """Train in place with AdamW and a warmup + cosine schedule; return the mean loss of every epoch."""
+def mask_states(model, model_input, attention, slots, after_block: int):
+    """(hidden states of the last layer, the mean hidden state after block `after_block` over each row's answer
+    slots `slots` [batch, length] bool)."""
+    out = model.base_model(input_ids=model_input, attention_mask=attention.long(), output_hidden_states=True)
+    states = out.hidden_states[after_block + 1]
+    slots = slots.float()
+    pooled = (states * slots[..., None]).sum(1) / slots.sum(1, keepdim=True).clamp_min(1.0)
+    return out.last_hidden_state, pooled
+
+
+def train_model(model, tokenizer, encoded: Encoded, config: TrainConfig, progress: bool = True,
+                partners: Optional[dict] = None) -> list[float]:
+    """Train in place with AdamW and a warmup + cosine schedule; return the mean loss of every epoch.
+
+    With `config.align_weight > 0` and `partners` (row -> rows of the same fact in another language), each
+    batch holds `batch_size // 2` rows plus one seeded partner for every row that has one, and the loss adds
+    `align_weight` x InfoNCE between the rows' and their partners' mask-position states after block
+    `align_after_block`, pooled over the answer slots (always masked: the states are the model's reading of the
+    question, not of the answer), in the same forward pass as the masked-LM loss."""
     import torch
     from tqdm.auto import tqdm
+
+    from .transfer import info_nce
 
     rng = np.random.default_rng(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     lengths = [len(ids) for ids in encoded.input_ids]
-    steps_per_epoch = math.ceil(len(lengths) / config.batch_size)
+    align = config.align_weight > 0 and bool(partners)
+    batch_size = config.batch_size // 2 if align else config.batch_size
+    steps_per_epoch = math.ceil(len(lengths) / batch_size)
     total = max(1, round(config.epochs * steps_per_epoch))
     if config.max_steps is not None:
         total = min(total, config.max_steps)
@@ -283,15 +318,32 @@ def train_model(model, tokenizer, encoded: Encoded, config: TrainConfig, progres
     bar = tqdm(total=total, desc="train", unit="step", disable=not progress, mininterval=10)
     while step < total:
         losses = []
-        for batch in length_batches(lengths, config.batch_size, rng):
+        for batch in length_batches(lengths, batch_size, rng):
             if step >= total:
                 break
+            batch = list(batch)
+            paired: list[tuple[int, int]] = []
+            if align:
+                for position, i in enumerate(list(batch)):
+                    options = partners.get(int(i), [])
+                    if options:
+                        paired.append((position, len(batch)))
+                        batch.append(options[int(rng.integers(len(options)))])
             rows = [encoded.input_ids[i] for i in batch]
             input_ids, attention = _pad(rows, tokenizer.pad_token_id)
             slots = answer_slots(rows, [encoded.answer_ids[i] for i in batch], tokenizer.mask_token_id)
             model_input, labels = masked_batch(input_ids, attention, slots, tokenizer, config.random_mask_share,
                                                generator)
-            loss = masked_lm_loss(model, model_input, attention, labels)
+            if align and len(paired) >= 2:
+                hidden, pooled = mask_states(model, model_input, attention, input_ids == tokenizer.mask_token_id,
+                                             config.align_after_block)
+                where = labels != -100
+                loss = torch.nn.functional.cross_entropy(model.lm_head(hidden[where]), labels[where])
+                left, right = zip(*paired)
+                loss = loss + config.align_weight * info_nce(pooled[list(left)], pooled[list(right)],
+                                                             config.align_temperature)
+            else:
+                loss = masked_lm_loss(model, model_input, attention, labels)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -362,16 +414,26 @@ def greedy_exact(model, tokenizer, encoded: Encoded, batch_size: int = 256) -> l
     return hits
 
 
-def precision_at_1(model, tokenizer, queries: pd.DataFrame) -> dict:
-    """Per language: p@1 of the gold object among the relation's candidate objects (the objects of the chosen
-    facts of that relation in that language), greedy exact match over the vocabulary, and the query count."""
-    candidates_of = queries.groupby([F.RELATION, F.LANG])[F.OBJ_LABEL].agg(lambda s: sorted(set(s))).to_dict()
-    candidates = [candidates_of[(rel, lang)] for rel, lang in zip(queries[F.RELATION], queries[F.LANG])]
+def rank_rows(model, tokenizer, queries: pd.DataFrame, pool: Optional[pd.DataFrame] = None):
+    """Per query: whether the gold object ranks first among the relation's candidate objects (the objects of
+    `pool`'s facts of that relation in that language; `pool` defaults to `queries`), and the candidate count."""
+    pool = queries if pool is None else pool
+    candidates_of = pool.groupby([F.RELATION, F.LANG])[F.OBJ_LABEL].agg(lambda s: sorted(set(s))).to_dict()
+    candidates = [sorted(set(candidates_of.get((rel, lang), [])) | {gold})
+                  for rel, lang, gold in zip(queries[F.RELATION], queries[F.LANG], queries[F.OBJ_LABEL])]
     scores = candidate_logprobs(model, tokenizer, list(queries[F.QUERY]), candidates)
-    ranked_first = [cs[int(np.argmax(s))] == gold for cs, s, gold in zip(candidates, scores, queries[F.OBJ_LABEL])]
+    hits = np.array([cs[int(np.argmax(s))] == gold for cs, s, gold in zip(candidates, scores, queries[F.OBJ_LABEL])],
+                    dtype=bool)
+    return hits, np.array([len(cs) for cs in candidates])
+
+
+def precision_at_1(model, tokenizer, queries: pd.DataFrame, pool: Optional[pd.DataFrame] = None) -> dict:
+    """Per language: p@1 of the gold object among the relation's candidate objects (`rank_rows`), greedy exact
+    match over the vocabulary, and the query count."""
+    hits, _ = rank_rows(model, tokenizer, queries, pool)
     greedy = greedy_exact(model, tokenizer, encode_queries(tokenizer, list(queries[F.QUERY]),
                                                           list(queries[F.OBJ_LABEL])))
-    frame = pd.DataFrame({F.LANG: list(queries[F.LANG]), "p1": ranked_first, "greedy": greedy})
+    frame = pd.DataFrame({F.LANG: list(queries[F.LANG]), "p1": hits, "greedy": greedy})
     figures = {lang: {"p_at_1": round(float(g["p1"].mean()), 4), "greedy_exact": round(float(g["greedy"].mean()), 4),
                       "queries": int(len(g))} for lang, g in frame.groupby(F.LANG, sort=True)}
     figures["all"] = {"p_at_1": round(float(frame["p1"].mean()), 4),
@@ -394,51 +456,119 @@ class TrainingResult:
     facts: list[str]
     heldout: list[str]
     report: dict = field(default_factory=dict)
+    design: Optional[pd.DataFrame] = None  # the control/transfer design (None for design="all")
+
+
+def _choose(data: pd.DataFrame, config: TrainConfig) -> tuple[list[str], Optional[pd.DataFrame]]:
+    if config.design == "all":
+        return select_facts(data, config.facts, config.seed, config.langs), None
+    if config.design != "transfer":
+        raise RmlLamaError(f"unknown design {config.design!r} (transfer or all)")
+    from .transfer import design_facts
+
+    design = design_facts(data, config.seed, config.langs, config.objects_per_relation, config.control_per_object,
+                          config.transfer_per_object, config.heldout_window, max_relations=config.max_relations)
+    return sorted(design[F.FACT_ID]), design
+
+
+def _extra_lines(data: pd.DataFrame, seen: pd.DataFrame, config: TrainConfig) -> dict[str, tuple[list, list]]:
+    from .transfer import code_switched_lines, dictionary_lines, translation_lines
+
+    extra = {}
+    if config.dictionary_per_entity:
+        extra["dictionary"] = dictionary_lines(data, config.langs, config.seed, config.dictionary_per_entity)
+    if config.translation_per_fact_lang:
+        extra["translation"] = translation_lines(seen, config.seed, config.translation_per_fact_lang)
+    if config.code_switch_share:
+        names = data.drop_duplicates([F.SUB_URI, F.LANG]).set_index([F.SUB_URI, F.LANG])[F.SUB_LABEL]
+        extra["code_switch"] = code_switched_lines(seen, names, config.langs, config.seed, config.code_switch_share)
+    return extra
+
+
+def transfer_report(model, tokenizer, data: pd.DataFrame, parts: dict[str, pd.DataFrame], config: TrainConfig) -> dict:
+    """p@1 with chance, majority prior and 95% intervals, per language / script group / all, for each part
+    (seen, heldout, heldout_langs); candidates are the objects of every chosen fact of the relation."""
+    from .transfer import grouped_figures, majority_prior
+
+    out = {}
+    for name, rows in parts.items():
+        if name != "heldout_langs":  # the transfer figures are always measured on every held-out-language query
+            rows = _sample_per_lang(rows, config.eval_max_queries, config.seed)
+        if rows.empty:
+            continue
+        hits, n_candidates = rank_rows(model, tokenizer, rows, pool=data)
+        prior = majority_prior(rows, parts["seen"])
+        out[name] = grouped_figures(rows, hits, n_candidates, prior, config.seed)
+    return out
 
 
 def train_default_model(release: pd.DataFrame, config: TrainConfig, progress: bool = True) -> TrainingResult:
-    """Choose facts and held-out templates, train tokenizer and model, measure p@1; nothing is written."""
+    """Choose facts (control/transfer design) and held-out templates, train tokenizer and model with the
+    configured sharing recipes, measure p@1; nothing is written."""
     import torch
     import transformers
+
+    from .transfer import parallel_partners, split_queries
 
     started = time.time()
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     torch.use_deterministic_algorithms(True)
     data = release[release[F.LANG].isin(config.langs)]
-    facts = select_facts(data, config.facts, config.seed, config.langs)
+    facts, design = _choose(data, config)
     data = data[data[F.FACT_ID].isin(facts)].drop_duplicates([F.LANG, F.QUERY, F.OBJ_LABEL])
     data = data.sort_values([F.FACT_ID, F.LANG, F.TEMPLATE_ID]).reset_index(drop=True)
     heldout = heldout_templates(data, config.heldout_share, config.seed)
-    is_heldout = data[F.TEMPLATE_ID].isin(heldout)
-    seen, unseen = data[~is_heldout], data[is_heldout]
+    if design is None:
+        is_heldout = data[F.TEMPLATE_ID].isin(heldout)
+        parts = {"seen": data[~is_heldout], "heldout": data[is_heldout]}
+    else:
+        parts = split_queries(data, design, set(heldout))
+    seen, unseen = parts["seen"], parts["heldout"]
+    extra = _extra_lines(data, seen, config)
 
     everything = release[release[F.LANG].isin(config.langs)]
     labels = tuple(sorted(set(everything[F.SUB_LABEL]) | set(everything[F.OBJ_LABEL])))
     pieces = train_tokenizer_pieces(list(data[F.QUERY]), list(data[F.OBJ_LABEL]), config.vocab_size, labels)
     tokenizer = build_tokenizer(pieces)
-    encoded = encode_queries(tokenizer, list(seen[F.QUERY]), list(seen[F.OBJ_LABEL]))
-    all_lengths = [len(ids) for ids in encode_queries(tokenizer, list(data[F.QUERY]),
-                                                      list(data[F.OBJ_LABEL])).input_ids]
+    train_q, train_a = list(seen[F.QUERY]), list(seen[F.OBJ_LABEL])
+    for queries, answers in extra.values():
+        train_q += queries
+        train_a += answers
+    encoded = encode_queries(tokenizer, train_q, train_a)
+    partners = parallel_partners(list(seen[F.FACT_ID]), list(seen[F.LANG])) if config.align_weight > 0 else None
+    all_lengths = [len(ids) for ids in encode_queries(tokenizer, list(data[F.QUERY]) + train_q,
+                                                      list(data[F.OBJ_LABEL]) + train_a).input_ids]
     model = build_model(len(tokenizer), config, max_length=max(64, max(all_lengths)))
     trained_at = time.time()
-    losses = train_model(model, tokenizer, encoded, config, progress=progress)
+    losses = train_model(model, tokenizer, encoded, config, progress=progress, partners=partners)
     train_seconds = time.time() - trained_at
     figures = {
-        "seen": precision_at_1(model, tokenizer, _sample_per_lang(seen, config.eval_max_queries, config.seed)),
-        "heldout": precision_at_1(model, tokenizer, _sample_per_lang(unseen, config.eval_max_queries, config.seed)),
+        "seen": precision_at_1(model, tokenizer, _sample_per_lang(seen, config.eval_max_queries, config.seed), data),
+        "heldout": precision_at_1(model, tokenizer, _sample_per_lang(unseen, config.eval_max_queries, config.seed),
+                                  data),
     }
+    if design is not None:
+        figures["transfer"] = transfer_report(model, tokenizer, data, parts, config)
     report = {
         "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(config).items()},
         "facts": len(facts), "relations": int(data[F.RELATION].nunique()),
         "train_queries": int(len(seen)), "heldout_queries": int(len(unseen)), "heldout_templates": len(heldout),
+        "extra_lines": {name: len(q) for name, (q, _) in extra.items()},
         "vocab_size": len(tokenizer), "parameters": int(sum(p.numel() for p in model.parameters())),
         "epoch_losses": [round(x, 4) for x in losses], "train_seconds": round(train_seconds, 1),
         "total_seconds": round(time.time() - started, 1), "figures": figures,
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
                      "python": platform.python_version()},
     }
-    return TrainingResult(model=model, tokenizer=tokenizer, facts=facts, heldout=heldout, report=report)
+    if design is not None:
+        report["design"] = {
+            "control_facts": int((design["role"] == "control").sum()),
+            "transfer_facts": int((design["role"] == "transfer").sum()),
+            "heldout_language_queries": int(len(parts["heldout_langs"])),
+            "facts_per_relation_min": int(design.groupby(F.RELATION).size().min()),
+        }
+    return TrainingResult(model=model, tokenizer=tokenizer, facts=facts, heldout=heldout, report=report, design=design)
 
 
 def save_trained(result: TrainingResult, out: Path, release_note: Optional[str] = None) -> None:
@@ -450,6 +580,9 @@ def save_trained(result: TrainingResult, out: Path, release_note: Optional[str] 
         atomic_write_json(tmp / FACTS_FILE, {
             "facts": result.facts, "heldout_templates": result.heldout, "seed": config["seed"],
             "langs": config["langs"], "release": release_note, "figures": result.report["figures"],
+            **({"roles": {fid: {"role": role, "heldout_langs": list(langs)} for fid, role, langs in
+                          zip(design[F.FACT_ID], design["role"], design["heldout_langs"])}}
+               if (design := result.design) is not None else {}),
         })
         atomic_write_json(tmp / REPORT_FILE, {**result.report, "release": release_note})
 
