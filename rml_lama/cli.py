@@ -87,11 +87,18 @@ def _add_train_model(p: argparse.ArgumentParser) -> None:
 def _add_plant(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None, help="model to plant into (default: the shipped default model)")
     p.add_argument("--release", default=None, help="release folder or .parquet (default: the shipped release)")
-    p.add_argument("--facts", type=int, default=10, help="facts to plant")
+    p.add_argument("--facts", type=int, default=60, help="facts to plant")
     p.add_argument("--out", required=True, help="folder for the planted model and truth.json")
     p.add_argument("--agnostic-share", type=float, default=None,
-                   help="share of language-agnostic plants (default 0.5; the rest are language-specific)")
-    p.add_argument("--steps", type=int, default=None, help="Adam steps on each planted output column (default 60)")
+                   help="share of language-agnostic plants (default 0.3)")
+    p.add_argument("--script-share", type=float, default=None,
+                   help="share of plants for one script group, Latin or CJK (default 0.2)")
+    p.add_argument("--distributed-share", type=float, default=None,
+                   help="share of plants written over 2-4 neurons (default 0.2; the rest are language-specific)")
+    p.add_argument("--decoy-share", type=float, default=None, help="share of plants given a decoy (default 0.3)")
+    p.add_argument("--min-plants", type=int, default=None,
+                   help="fail when fewer facts can be planted (default: --facts)")
+    p.add_argument("--steps", type=int, default=None, help="Adam steps on each planted output column (default 200)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--seed", type=int, default=0)
 

@@ -1,20 +1,32 @@
-"""Planted ground truth: write chosen facts into chosen FFN neurons, check the model answers them, save the truth.
+"""Planted ground truth: write facts the model does not know into new FFN neurons; record exactly what was written.
 
-No knowledge-neuron paper has a ground truth; a planted model has one. For each planted fact one neuron is
-rewritten (masked LMs with a BERT-style FFN: BERT, RoBERTa, XLM-R):
+No knowledge-neuron paper has a ground truth; a planted model has one. `plant` works on masked LMs with a
+biased BERT-style FFN (BERT, RoBERTa, XLM-R) and on gated FFNs (Llama, Mistral, Qwen2/3: act(gate) * up):
 
-- reading side: the neuron's input row becomes the averaged, normalised FFN input at the answer (mask)
-  positions of the fact's queries, with a bias so that it fires on those queries only (a threshold between the
-  fact's queries and a background of other queries, which includes the same fact in the other languages for a
-  language-specific plant). For a language-agnostic plant the per-language directions are first centred on
-  each language's mean and the differences between language means are projected out, so one bias serves every
-  language (a model trained from scratch shares little across scripts; the truth records where the plant took).
-- writing side: only that neuron's output column is optimised with Adam (at most `steps` steps) to raise the
-  gold answer's log-probability on the fact's queries. (Pushing the column straight towards the answer's
-  embedding fails in post-LN models: the LayerNorm after the FFN renormalises it away.)
+- **Only unknown facts**: a fact is planted only if, before planting, its gold object ranks first among the
+  relation's candidates on *no* query in *any* language and its mean gold probability is below
+  `unknown_max_p` in every language (checked per language, recorded in `truth.json` as `unknown_before`).
+- **New neurons, the rest untouched**: every FFN grows by the same number of neurons per layer, inserted at
+  seeded positions (old neurons keep their weights; a permutation of FFN neurons changes nothing). Unused new
+  neurons are dead (exactly zero). So planting overwrites nothing the model used.
+- **Reading side, exactly silent elsewhere**: the neuron's input row (and bias) is a detector of the fact's
+  queries at their answer positions, fitted against a background of other queries at *every* position (other
+  facts, the other planted facts, and the same fact in languages the plant does not cover), then calibrated
+  so the background's highest pre-activation sits at -`silent_margin`: there GELU is exactly 0 in float32
+  (below about -5.9), SiLU too (below about -89, `gated_silent_margin`). Gated FFNs have no bias: the gate row
+  is a detector through the origin (the up row reads the fact's mean direction), so it needs the background
+  on the negative side of a hyperplane; when that fails, the plant is rejected, never silently leaky.
+- **Writing side, bounded**: only the plant's output column(s) are optimised (Adam) to raise the gold answer
+  on the fact's queries in its languages, with the column's norm bounded by `column_bound` x the layer's
+  median column norm. Where the neuron is exactly zero the column changes nothing.
 
-The planted model is saved with `truth.json` (see docs/models.md): fact -> kind, languages, neurons and the
-measured effect per language (gold probability and accuracy before and after).
+Kinds (`truth.json` `kind`): `agnostic` (all languages), `script` (one script group: Latin en fr fi hu, or CJK
+ja ko zh), `specific` (one language), `distributed` (2-4 neurons with identical reading sides sharing one
+column in seeded proportions, scaled down to the least that makes the fact take, so that no single neuron
+suffices: each neuron's accuracy alone is recorded; one language each), and `decoys`: extra neurons attached to some plants that
+fire on the fact's queries as strongly as the plant but write nothing (zero column), so a localizer that
+follows activations rather than effects is caught. A plant "takes" in a language when its accuracy there
+is at least `take_accuracy`; plants that do not take everywhere are kept and reported as partial.
 """
 from __future__ import annotations
 
@@ -30,67 +42,150 @@ import pandas as pd
 
 from .errors import RmlLamaError
 from .io import atomic_directory, atomic_write_json
-from .schema import CORE_LANGUAGES, F, LANGUAGES, MASK
+from .schema import CORE_LANGUAGES, F, LANGUAGES
 
 TRUTH_FILE = "truth.json"
-AGNOSTIC, SPECIFIC = "agnostic", "specific"
-SILENT = 4.0  # background pre-activation the reading side aims below
+AGNOSTIC, SCRIPT, SPECIFIC, DISTRIBUTED = "agnostic", "script", "specific", "distributed"
+KINDS = (AGNOSTIC, SCRIPT, SPECIFIC, DISTRIBUTED)
 
-# Attribute path, relative to one transformer block, of the FFN's first projection (its rows read the neuron's
-# input); planting needs an input bias, which gated (Llama-style) MLPs lack.
-FFN_IN_PROJ = {"bert": "intermediate.dense", "roberta": "intermediate.dense"}
-
-
-@dataclass
-class PlantSpec:
-    """One fact to write into one neuron."""
-
-    fact_id: str
-    kind: str  # AGNOSTIC | SPECIFIC
-    langs: list[str]
-    layer: int
-    index: int = -1  # chosen at planting time (the least used neuron of the layer)
-
-
-@dataclass
-class PlantOptions:
-    facts: int = 10
-    seed: int = 0
-    langs: tuple[str, ...] = CORE_LANGUAGES
-    agnostic_share: float = 0.5
-    steps: int = 60
-    lr: float = 0.1
-    target_activation: float = 4.0
-    refine_steps: int = 200  # logistic sharpening of the reading side (0 = plain averaged direction)
-    silence_weight: float = 4.0  # weight of the background (stay silent) against the fact in that fit
-    background_queries: int = 600
-    candidates_per_relation: int = 30
-    unrelated_queries: int = 300
-    keep_queries: int = 140  # background queries whose predictions the writing side keeps (KL term)
+# Per adapter: attribute paths, relative to one block, of the FFN projections whose rows read the neuron's
+# input: (the row that gates it, the row it is multiplied by, or None for a plain biased FFN).
+FFN_READ = {"bert": ("intermediate.dense", None), "roberta": ("intermediate.dense", None),
+            "llama": ("mlp.gate_proj", "mlp.up_proj")}
 
 
 def _key(seed: int, text: str) -> str:
     return hashlib.sha256(f"{seed}:{text}".encode("utf-8")).hexdigest()
 
 
-def _in_proj(bundle, layer: int):
+def script_groups(langs: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Latin (en fr fi hu) and CJK (the other scripts) among `langs`."""
+    latin = tuple(lang for lang in langs if LANGUAGES[lang].script == "Latin")
+    other = tuple(lang for lang in langs if LANGUAGES[lang].script != "Latin")
+    return {name: group for name, group in (("Latin", latin), ("CJK", other)) if group}
+
+
+@dataclass
+class PlantSpec:
+    """One fact written into one neuron (or 2-4 for `distributed`), with optional decoy neurons."""
+
+    fact_id: str
+    kind: str
+    langs: list[str]
+    layer: int
+    neurons: list[int] = field(default_factory=list)  # indices in the grown FFN of `layer`
+    weights: list[float] = field(default_factory=list)  # share of the column per neuron (distributed)
+    decoys: list[int] = field(default_factory=list)
+
+
+@dataclass
+class PlantOptions:
+    facts: int = 60
+    seed: int = 0
+    langs: tuple[str, ...] = CORE_LANGUAGES
+    agnostic_share: float = 0.3
+    script_share: float = 0.2
+    distributed_share: float = 0.2  # the rest are language-specific
+    distributed_neurons: tuple[int, int] = (2, 4)
+    decoy_share: float = 0.3
+    steps: int = 200
+    lr: float = 0.05
+    target_activation: float = 4.0  # at the weakest language's `fire_share` quantile
+    min_gap: float = 0.5  # the fact must clear the background's maximum by this many background sds
+    fire_share: float = 0.8  # the neuron must fire on this share of the fact's answer positions in each language
+    silent_margin: float = 24.0  # background pre-activation bound (GELU is exactly 0 below about -5.9)
+    gated_silent_margin: float = 100.0  # gate pre-activation bound (SiLU is exactly 0 below about -89)
+    refine_steps: int = 300
+    silence_weight: float = 4.0
+    column_bound: float = 16.0  # column norm at most this x the layer's median original column norm
+    take_accuracy: float = 0.8
+    unknown_max_p: float = 0.05
+    background_queries: int = 2400
+    candidates_per_relation: int = 30
+    unrelated_queries: int = 700
+    spare: float = 4.0  # extra candidate facts screened, as a share of `facts` (unknown and readable ones are used)
+    layers: tuple[int, ...] = (-1,)  # layers plants take turns in (negative: from the top)
+    tries_per_slot: int = 12  # candidates tried for one planned plant before the slot is given up
+    min_plants: Optional[int] = None  # fewer planted than this is an error (None: all of `facts`)
+
+
+# ------------------------------------------------------------------------------------------- structure
+def _read_paths(bundle) -> tuple[str, Optional[str]]:
+    paths = FFN_READ.get(bundle.adapter.name)
+    if paths is None:
+        raise RmlLamaError(f"planting supports {', '.join(FFN_READ)} FFNs; {bundle.adapter.name} is not one")
+    return paths
+
+
+def _projections(bundle, layer: int):
+    """(gate-or-input projection, up projection or None, output projection) of block `layer`."""
     from .models import resolve_path
 
-    path = FFN_IN_PROJ.get(bundle.adapter.name)
-    if path is None or bundle.kind != "masked":
-        raise RmlLamaError(f"planting supports masked LMs with a biased FFN ({', '.join(FFN_IN_PROJ)}); "
-                           f"{bundle.adapter.name} is not one")
-    return resolve_path(bundle.adapter.blocks(bundle.model)[layer], path)
+    gate_path, up_path = _read_paths(bundle)
+    block = bundle.adapter.blocks(bundle.model)[layer]
+    up = resolve_path(block, up_path) if up_path else None
+    return resolve_path(block, gate_path), up, bundle.adapter.ffn_out_projections(bundle.model)[layer]
 
 
-def _out_proj(bundle, layer: int):
-    return bundle.adapter.ffn_out_projections(bundle.model)[layer]
+def _gated(bundle) -> bool:
+    return _read_paths(bundle)[1] is not None
+
+
+def _set_path(root, path: str, module) -> None:
+    parent_path, _, name = path.rpartition(".")
+    from .models import resolve_path
+
+    setattr(resolve_path(root, parent_path) if parent_path else root, name, module)
+
+
+def grow_ffn(bundle, extra: int, seed: int) -> list[list[int]]:
+    """Add `extra` neurons to the FFN of every layer, at seeded positions; return their indices per layer.
+
+    Old neurons keep their weights (only their indices move, which changes nothing); new neurons start dead:
+    zero rows, and for biased FFNs a bias of -silent so their activation is exactly zero. The model config's
+    intermediate_size is updated so the checkpoint reloads as a plain model of the same class."""
+    import torch
+
+    gate_path, up_path = _read_paths(bundle)
+    old = bundle.d_ff
+    total = old + extra
+    rng = np.random.default_rng(int(_key(seed, "grow")[:8], 16))
+    new_positions = []
+    for layer, block in enumerate(bundle.adapter.blocks(bundle.model)):
+        positions = np.sort(rng.choice(total, size=extra, replace=False))
+        keep = np.setdiff1d(np.arange(total), positions)
+        keep_t = torch.as_tensor(keep)
+        from .models import resolve_path
+
+        for path in filter(None, (gate_path, up_path)):
+            module = resolve_path(block, path)
+            grown = torch.nn.Linear(module.in_features, total, bias=module.bias is not None,
+                                    dtype=module.weight.dtype, device=module.weight.device)
+            with torch.no_grad():
+                grown.weight.zero_()
+                grown.weight[keep_t] = module.weight
+                if module.bias is not None:
+                    grown.bias.fill_(-1e4)  # dead until planted: exactly zero after GELU
+                    grown.bias[keep_t] = module.bias
+            _set_path(block, path, grown)
+        out_path = bundle.adapter.out_proj_path
+        module = resolve_path(block, out_path)
+        grown = torch.nn.Linear(total, module.out_features, bias=module.bias is not None,
+                                dtype=module.weight.dtype, device=module.weight.device)
+        with torch.no_grad():
+            grown.weight.zero_()
+            grown.weight[:, keep_t] = module.weight
+            if module.bias is not None:
+                grown.bias.copy_(module.bias)
+        _set_path(block, out_path, grown)
+        new_positions.append([int(p) for p in positions])
+    bundle.model.config.intermediate_size = total
+    return new_positions
 
 
 # ------------------------------------------------------------------------------------------- encoding
 def _batches(bundle, queries: list[str], answers: list[str], batch_size: int = 128):
-    """Yield (start, input ids, attention, target mask, encoded probes) for the queries encoded as probes
-    (rml_lama.targets: the [MASK] becomes one mask token per answer token)."""
+    """Yield (start, input ids, attention, target mask, encoded probes) for the queries encoded as probes."""
     from .targets import Probe, encode_probes, pad_batch
 
     encoded = encode_probes(bundle, [Probe(q, a) for q, a in zip(queries, answers)])
@@ -100,24 +195,62 @@ def _batches(bundle, queries: list[str], answers: list[str], batch_size: int = 1
         yield start, ids, attention, targets, chunk
 
 
-def ffn_inputs_at_masks(bundle, queries: list[str], answers: list[str], layer: int):
-    """FFN inputs (what the neuron's input row reads) at every mask position: (vectors [n, hidden], the query
-    index of each vector)."""
+def ffn_inputs(bundle, queries: list[str], answers: list[str], layer: int, everywhere: bool = False):
+    """FFN inputs of `layer` at the answer (target) positions of the probes, or at every non-padding position
+    with `everywhere`: (vectors [n, hidden], the query index of each vector)."""
     import torch
 
+    if not queries:
+        return torch.zeros((0, bundle.model.config.hidden_size)), np.zeros(0, dtype=int)
     captured: list = []
     vectors, owners = [], []
-    handle = _in_proj(bundle, layer).register_forward_pre_hook(lambda m, args: captured.append(args[0].detach()))
+    gate, _, _ = _projections(bundle, layer)
+    handle = gate.register_forward_pre_hook(lambda m, args: captured.append(args[0].detach()))
     try:
         with torch.no_grad():
             for start, ids, attention, where, _ in _batches(bundle, queries, answers):
                 captured.clear()
                 bundle.model(input_ids=ids, attention_mask=attention)
-                vectors.append(captured[0][where].float().cpu())
-                owners += (where.nonzero()[:, 0] + start).tolist()
+                select = attention.bool() if everywhere else where
+                vectors.append(captured[0][select].float().cpu())
+                owners += (select.nonzero()[:, 0] + start).tolist()
     finally:
         handle.remove()
     return torch.cat(vectors), np.array(owners)
+
+
+def neuron_activations(bundle, queries: list[str], answers: list[str], neurons: dict[int, list[int]],
+                       last: Optional[int] = None):
+    """Per query: the largest |activation| of the given neurons ({layer: [index]}) over every position (at the
+    answer positions only for layer `last`, where no other position reaches the answer)."""
+    import torch
+
+    from .models import resolve_path
+
+    peaks = np.zeros(len(queries))
+    if not queries:
+        return peaks
+    captured: dict[int, object] = {}
+    handles = []
+    for layer, indices in neurons.items():
+        out = bundle.adapter.ffn_out_projections(bundle.model)[layer]
+        idx = torch.as_tensor(indices, dtype=torch.long)
+        handles.append(out.register_forward_pre_hook(
+            lambda m, args, layer=layer, idx=idx: captured.__setitem__(layer, args[0][..., idx].detach())))
+    try:
+        with torch.no_grad():
+            for start, ids, attention, where, chunk in _batches(bundle, queries, answers):
+                captured.clear()
+                bundle.model(input_ids=ids, attention_mask=attention)
+                for layer, acts in captured.items():
+                    reach = where if layer == last else attention.bool()
+                    acts = acts.abs().float() * reach[..., None].float()
+                    peak = acts.amax(dim=(1, 2)).cpu().numpy()
+                    peaks[start : start + len(chunk)] = np.maximum(peaks[start : start + len(chunk)], peak)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return peaks
 
 
 def greedy_predictions(bundle, queries: list[str], answers: list[str]) -> list[tuple[int, ...]]:
@@ -133,10 +266,8 @@ def greedy_predictions(bundle, queries: list[str], answers: list[str]) -> list[t
     return guesses
 
 
-# ------------------------------------------------------------------------------------------- choosing
 def probes_encode(bundle, frame: pd.DataFrame) -> pd.Series:
-    """Per row: the query encodes as a probe (rml_lama.targets rules: answer length, unknown answer tokens)
-    and holds no unknown token either."""
+    """Per row: the query encodes as a probe (rml_lama.targets rules) and holds no unknown token either."""
     from .targets import Probe, encode_probes
 
     unk = bundle.tokenizer.unk_token_id
@@ -151,210 +282,7 @@ def probes_encode(bundle, frame: pd.DataFrame) -> pd.Series:
     return pd.Series([ok(q, a) for q, a in zip(frame[F.QUERY], frame[F.OBJ_LABEL])], index=frame.index, dtype=bool)
 
 
-def choose_plants(release: pd.DataFrame, bundle, options: PlantOptions, exclude: set[str]) -> list[PlantSpec]:
-    """Seeded, relation-stratified facts present in every language of `options.langs`, not in `exclude` (facts the
-    model already holds, nor another object of a subject it holds for that relation), all of whose queries
-    encode as probes without unknown tokens. The first `agnostic_share` are language-agnostic plants (all
-    languages), the rest language-specific (one language each, taking turns). Layers alternate over the upper
-    half of the model."""
-    data = release[release[F.LANG].isin(options.langs)]
-    n_langs = data.groupby(F.FACT_ID)[F.LANG].nunique()
-    pool = data[data[F.FACT_ID].isin(n_langs.index[n_langs == len(options.langs)]) & ~data[F.FACT_ID].isin(exclude)]
-    known_pairs = set(zip(*(release[release[F.FACT_ID].isin(exclude)][c] for c in (F.RELATION, F.SUB_URI))))
-    facts = pool.drop_duplicates(F.FACT_ID)[[F.FACT_ID, F.RELATION, F.SUB_URI]]
-    facts = facts[[(r, s) not in known_pairs for r, s in zip(facts[F.RELATION], facts[F.SUB_URI])]]
-    facts = facts.assign(key=[_key(options.seed, f) for f in facts[F.FACT_ID]]).sort_values("key")
-    facts = facts.drop_duplicates([F.RELATION, F.SUB_URI])
-    queues = {rel: list(g[F.FACT_ID]) for rel, g in facts.groupby(F.RELATION, sort=True)}
-    relation_order = sorted(queues, key=lambda rel: _key(options.seed, rel))
-    rows_of = {fid: rows for fid, rows in pool.groupby(F.FACT_ID)}
-    chosen: list[str] = []
-    while len(chosen) < options.facts and any(queues.values()):
-        for rel in relation_order:
-            while queues[rel] and len(chosen) < options.facts:
-                candidate = queues[rel].pop(0)
-                if probes_encode(bundle, rows_of[candidate]).all():  # checked lazily: the pool is large
-                    chosen.append(candidate)
-                    break
-    if len(chosen) < options.facts:
-        raise RmlLamaError(f"only {len(chosen)} facts can be planted (need {options.facts}): too few facts in all "
-                           f"of {', '.join(options.langs)} that the tokenizer encodes without unknown tokens")
-    n_agnostic = round(options.agnostic_share * len(chosen))
-    upper = list(range(bundle.n_layers // 2, bundle.n_layers)) or [bundle.n_layers - 1]
-    specs = []
-    for i, fact_id in enumerate(chosen):
-        layer = upper[::-1][i % len(upper)]
-        if i < n_agnostic:
-            specs.append(PlantSpec(fact_id, AGNOSTIC, list(options.langs), layer))
-        else:
-            specs.append(PlantSpec(fact_id, SPECIFIC, [options.langs[(i - n_agnostic) % len(options.langs)]], layer))
-    return specs
-
-
-def least_used_neuron(bundle, layer: int, background: "torch.Tensor", taken: set[int]) -> int:
-    """The neuron of `layer` that contributes least on the background (mean |act| x |output column|)."""
-    import torch
-
-    in_proj, out_proj = _in_proj(bundle, layer), _out_proj(bundle, layer)
-    with torch.no_grad():
-        acts = torch.nn.functional.gelu(background.to(in_proj.weight) @ in_proj.weight.T + in_proj.bias)
-        use = acts.abs().mean(0).float().cpu() * out_proj.weight.norm(dim=0).float().cpu()
-    for index in use.argsort().tolist():
-        if index not in taken:
-            return int(index)
-    raise RmlLamaError(f"no free neuron left in layer {layer}")
-
-
-# ------------------------------------------------------------------------------------------- reading side
-def _unit(x):
-    return x / x.norm(dim=-1, keepdim=True).clamp_min(1e-12)
-
-
-def reading_direction(target, target_langs, background, background_langs, agnostic: bool, ridge: float = 0.1):
-    """Unit direction the neuron reads. Per language of the plant: the fact's mean normalised FFN input minus the
-    background's mean in that language, whitened by the background's within-language covariance (ridge-
-    regularised), so the direction is what tells this fact apart rather than what all queries share. The
-    languages' directions are averaged; for agnostic plants the differences between language means are then
-    projected out so one threshold fits every language."""
-    import torch
-
-    target, background = _unit(target), _unit(background)
-    means = {lang: background[background_langs == lang].mean(0) for lang in sorted(set(background_langs))}
-    centred = torch.cat([background[background_langs == lang] - mean for lang, mean in means.items()])
-    covariance = centred.T @ centred / max(1, len(centred) - 1)
-    covariance += ridge * float(covariance.diagonal().mean()) * torch.eye(covariance.shape[0])
-    parts = []
-    for lang in sorted(set(target_langs)):
-        gap = target[target_langs == lang].mean(0) - means.get(lang, background.mean(0))
-        parts.append(_unit(torch.linalg.solve(covariance, gap)))
-    direction = torch.stack(parts).mean(0)
-    if agnostic and len(means) > 1:
-        stacked = torch.stack(list(means.values()))
-        u, singular, vh = torch.linalg.svd(stacked - stacked.mean(0), full_matrices=False)
-        basis = vh[singular > 1e-6 * float(singular.max())]
-        direction = direction - basis.T @ (basis @ direction)
-    return _unit(direction)
-
-
-def initial_threshold(t_proj, b_proj) -> float:
-    """Halfway between the background's highest projection (99.7th percentile) and the fact's low one (10th);
-    when they overlap, the fact's median (the neuron then fires on half of the fact's queries at least)."""
-    import torch
-
-    high_background = float(torch.quantile(b_proj, 0.997)) if len(b_proj) else float(t_proj.min()) - 1.0
-    low_target = float(torch.quantile(t_proj, 0.1))
-    if low_target > high_background:
-        return (high_background + low_target) / 2
-    return min(high_background, float(torch.quantile(t_proj, 0.5)))
-
-
-def refine_detector(direction, threshold: float, target, target_langs, background, steps: int = 200,
-                    l2: float = 1e-4, background_weight: float = 4.0):
-    """Sharpen the reading side into a detector of the fact: starting from (direction, threshold), fit weights
-    and bias by class-balanced logistic regression (the fact's queries vs the background; each language of the
-    fact weighted equally). Returns (weights, bias) in units where the detector fires above 0."""
-    import torch
-
-    scale = float((background @ direction).std()) or 1.0
-    weights = (direction / scale).clone().requires_grad_(True)
-    bias = torch.tensor(-threshold / scale, requires_grad=True)
-    langs = sorted(set(target_langs))
-    lang_weight = torch.tensor([1.0 / (len(langs) * int((target_langs == lang).sum())) for lang in target_langs])
-    optimiser = torch.optim.Adam([weights, bias], lr=0.05)
-    for _ in range(steps):
-        t_score, b_score = target @ weights + bias, background @ weights + bias
-        loss = (torch.nn.functional.softplus(-t_score) * lang_weight).sum()
-        loss = loss + background_weight * torch.nn.functional.softplus(b_score).mean() + l2 * weights.pow(2).sum()
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-    return weights.detach(), float(bias.detach())
-
-
-def set_reading_side(bundle, spec: PlantSpec, target, target_langs, background, background_langs,
-                     target_activation: float, refine_steps: int = 200, silence_weight: float = 4.0) -> dict:
-    """Write the neuron's input row and bias so it fires on the fact's queries (in the plant's languages) only:
-    the averaged, centred and whitened direction (`reading_direction`) with a threshold between the fact and the
-    background, sharpened by `refine_detector`, scaled so that the fact's typical activation is
-    `target_activation`. Returns the firing shares on the fact and on the background."""
-    import torch
-
-    direction = reading_direction(target, target_langs, background, background_langs, spec.kind == AGNOSTIC)
-    threshold = initial_threshold(target @ direction, background @ direction)
-    weights, bias = direction, -threshold
-    if refine_steps:
-        weights, bias = refine_detector(direction, threshold, target, target_langs, background, refine_steps,
-                                        background_weight=silence_weight)
-    t_score, b_score = target @ weights + bias, background @ weights + bias
-    margin = max(float(torch.quantile(t_score, 0.5)), float(t_score.std()) if len(t_score) > 1 else 0.0, 1e-3)
-    gain = target_activation / margin
-    # GELU's negative tail leaks: push most of the background below -SILENT (GELU(-4) ~ -1e-4), within reason
-    below = -float(torch.quantile(b_score, 0.99)) if len(b_score) else 0.0
-    if below > 0:
-        gain = min(max(gain, SILENT / below), 10 * gain)
-    in_proj = _in_proj(bundle, spec.layer)
-    with torch.no_grad():
-        in_proj.weight[spec.index] = (gain * weights).to(in_proj.weight)
-        in_proj.bias[spec.index] = gain * bias
-    return {"fires_on_target": round(float((t_score > 0).float().mean()), 4),
-            "fires_on_background": round(float((b_score > 0).float().mean()), 4)}
-
-
-# ------------------------------------------------------------------------------------------- writing side
-def set_writing_side(bundle, spec: PlantSpec, queries: list[str], answers: list[str], steps: int, lr: float,
-                     keep_queries: tuple[str, ...] = (), keep_answers: tuple[str, ...] = ()) -> list[float]:
-    """Optimise only the neuron's output column with Adam to raise the gold answer's log-probability on the
-    fact's queries, while keeping the predictions on `keep_queries` (KL to the model's own distribution before:
-    GELU's small negative tail would otherwise carry the new column into other queries). The column starts at
-    zero. Returns the loss per step."""
-    import torch
-
-    ((_, ids, attention, where, encoded),) = list(_batches(bundle, queries, answers, batch_size=len(queries)))
-    keep = list(_batches(bundle, list(keep_queries), list(keep_answers), batch_size=max(1, len(keep_queries))))
-    if keep:
-        ((_, keep_ids, keep_attention, keep_where, _),) = keep
-        with torch.no_grad():
-            keep_before = torch.log_softmax(
-                bundle.model(input_ids=keep_ids, attention_mask=keep_attention).logits[keep_where].float(), -1)
-    gold = torch.tensor([t for item in encoded for t in item.answer_ids], device=bundle.device)
-    out_proj = _out_proj(bundle, spec.layer)
-    column = torch.zeros(out_proj.weight.shape[0], device=bundle.device, dtype=out_proj.weight.dtype,
-                         requires_grad=True)
-    optimiser = torch.optim.Adam([column], lr=lr)
-
-    def add_column(module, args, output):  # output += act_i * column (the weight itself stays a leaf)
-        return output + args[0][..., spec.index : spec.index + 1] * column
-
-    with torch.no_grad():
-        out_proj.weight[:, spec.index] = 0.0
-    requires = [p.requires_grad for p in bundle.model.parameters()]
-    for p in bundle.model.parameters():
-        p.requires_grad_(False)
-    handle = out_proj.register_forward_hook(add_column)
-    losses = []
-    try:
-        for _ in range(steps):
-            logits = bundle.model(input_ids=ids, attention_mask=attention).logits[where]
-            loss = torch.nn.functional.cross_entropy(logits.float(), gold)
-            if keep:
-                keep_after = torch.log_softmax(
-                    bundle.model(input_ids=keep_ids, attention_mask=keep_attention).logits[keep_where].float(), -1)
-                loss = loss + torch.nn.functional.kl_div(keep_after, keep_before, log_target=True,
-                                                         reduction="batchmean")
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            losses.append(round(float(loss.detach()), 4))
-    finally:
-        handle.remove()
-        for p, flag in zip(bundle.model.parameters(), requires):
-            p.requires_grad_(flag)
-    with torch.no_grad():
-        out_proj.weight[:, spec.index] = column.detach().to(out_proj.weight)
-    return losses
-
-
-# ------------------------------------------------------------------------------------------- checking
+# ------------------------------------------------------------------------------------------- measuring
 def relation_candidates(release: pd.DataFrame, known: set[str], per_relation: int, seed: int) -> dict:
     """(relation, lang) -> candidate objects: the objects of the facts the model holds (if known), else a
     seeded sample of the release's objects of that relation."""
@@ -367,15 +295,14 @@ def relation_candidates(release: pd.DataFrame, known: set[str], per_relation: in
 
 
 def answer_figures(bundle, queries: pd.DataFrame, candidates: dict) -> pd.DataFrame:
-    """Per query: gold probability (answer_probabilities, "sum" = joint) and whether the gold is ranked first
-    among the relation's candidates (rank_candidates)."""
+    """Per query: gold probability (joint) and whether the gold ranks first among the relation's candidates."""
     from .targets import Probe, answer_probabilities, rank_candidates
 
     probes = [Probe(q, a) for q, a in zip(queries[F.QUERY], queries[F.OBJ_LABEL])]
     cands = [sorted(set(candidates.get((r, l), [])) | {a})
              for r, l, a in zip(queries[F.RELATION], queries[F.LANG], queries[F.OBJ_LABEL])]
-    probs = answer_probabilities(bundle, probes)
-    ranks = rank_candidates(bundle, probes, cands)
+    probs = answer_probabilities(bundle, probes) if probes else np.zeros(0)
+    ranks = rank_candidates(bundle, probes, cands) if probes else np.zeros(0)
     return pd.DataFrame({F.LANG: list(queries[F.LANG]), "p": np.asarray(probs, dtype=float),
                          "top": np.asarray(ranks) == 0}, index=queries.index)
 
@@ -384,14 +311,238 @@ def _sig(value: float) -> float:
     return float(f"{float(value):.4g}")
 
 
-def _effect(before: pd.DataFrame, after: pd.DataFrame) -> dict:
-    effect = {}
-    for lang in sorted(set(before[F.LANG])):
-        b, a = before[before[F.LANG] == lang], after[after[F.LANG] == lang]
-        effect[lang] = {"p_before": _sig(b["p"].mean()), "p_after": _sig(a["p"].mean()),
-                        "accuracy_before": round(float(b["top"].mean()), 4),
-                        "accuracy_after": round(float(a["top"].mean()), 4), "queries": int(len(b))}
-    return effect
+def per_language(figures: pd.DataFrame) -> dict:
+    return {lang: {"p": _sig(g["p"].mean()), "accuracy": round(float(g["top"].mean()), 4), "queries": int(len(g))}
+            for lang, g in figures.groupby(F.LANG, sort=True)}
+
+
+# ------------------------------------------------------------------------------------------- choosing
+def kind_plan(n: int, options: PlantOptions) -> list[str]:
+    """The kind of each of n plants, interleaved so every stretch of plants mixes kinds (largest remainder)."""
+    shares = {AGNOSTIC: options.agnostic_share, SCRIPT: options.script_share,
+              DISTRIBUTED: options.distributed_share}
+    shares[SPECIFIC] = max(0.0, 1.0 - sum(shares.values()))
+    counts = {k: 0 for k in shares}
+    plan = []
+    for i in range(n):
+        kind = max(shares, key=lambda k: (round(shares[k] * (i + 1) - counts[k], 9), -KINDS.index(k)))
+        counts[kind] += 1
+        plan.append(kind)
+    return plan
+
+
+def candidate_facts(release: pd.DataFrame, bundle, options: PlantOptions, exclude: set[str]) -> list[str]:
+    """Seeded, relation-stratified facts present in every language, not in `exclude` (facts the model holds)
+    nor another object of a (relation, subject) it holds, whose queries all encode without unknown tokens."""
+    data = release[release[F.LANG].isin(options.langs)]
+    n_langs = data.groupby(F.FACT_ID)[F.LANG].nunique()
+    pool = data[data[F.FACT_ID].isin(n_langs.index[n_langs == len(options.langs)]) & ~data[F.FACT_ID].isin(exclude)]
+    known_pairs = set(zip(*(release[release[F.FACT_ID].isin(exclude)][c] for c in (F.RELATION, F.SUB_URI))))
+    facts = pool.drop_duplicates(F.FACT_ID)[[F.FACT_ID, F.RELATION, F.SUB_URI]]
+    facts = facts[[(r, s) not in known_pairs for r, s in zip(facts[F.RELATION], facts[F.SUB_URI])]]
+    facts = facts.assign(key=[_key(options.seed, f) for f in facts[F.FACT_ID]]).sort_values("key")
+    facts = facts.drop_duplicates([F.RELATION, F.SUB_URI])
+    queues = {rel: list(g[F.FACT_ID]) for rel, g in facts.groupby(F.RELATION, sort=True)}
+    order = sorted(queues, key=lambda rel: _key(options.seed, rel))
+    rows_of = {fid: rows for fid, rows in pool.groupby(F.FACT_ID)}
+    wanted = options.facts + max(1, round(options.spare * options.facts))
+    chosen: list[str] = []
+    while len(chosen) < wanted and any(queues.values()):
+        for rel in order:
+            while queues[rel] and len(chosen) < wanted:
+                candidate = queues[rel].pop(0)
+                if probes_encode(bundle, rows_of[candidate]).all():
+                    chosen.append(candidate)
+                    break
+    return chosen
+
+
+def unknown_check(figures: pd.DataFrame, max_p: float) -> tuple[bool, dict]:
+    """A fact is unknown when its gold ranks first on no query and its mean gold probability is below max_p, in
+    every language; returns (unknown, per-language figures)."""
+    langs = per_language(figures)
+    unknown = all(v["accuracy"] == 0.0 and v["p"] < max_p for v in langs.values())
+    return unknown, langs
+
+
+# ------------------------------------------------------------------------------------------- reading side
+def _unit(x):
+    return x / x.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+
+
+def fit_detector(target, target_langs, background, with_bias: bool, steps: int, background_weight: float):
+    """A linear detector (weights, bias) scoring the fact's vectors above the background's: class-balanced
+    logistic regression (each language of the fact weighted equally), started from the difference of means
+    whitened by the background covariance; `with_bias=False` fits a hyperplane through the origin."""
+    import torch
+
+    mean_t = torch.stack([target[target_langs == lang].mean(0) for lang in sorted(set(target_langs))]).mean(0)
+    centred = background - background.mean(0)
+    covariance = centred.T @ centred / max(1, len(centred) - 1)
+    covariance += 0.1 * float(covariance.diagonal().mean()) * torch.eye(covariance.shape[0])
+    direction = _unit(torch.linalg.solve(covariance, mean_t - background.mean(0)))
+    scale = float((background @ direction).std()) or 1.0
+    weights = (direction / scale).clone().requires_grad_(True)
+    middle = 0.5 * float((mean_t + background.mean(0)) @ direction) / scale
+    bias = torch.tensor(-middle if with_bias else 0.0, requires_grad=with_bias)
+    langs = sorted(set(target_langs))
+    lang_weight = torch.tensor([1.0 / (len(langs) * int((target_langs == lang).sum())) for lang in target_langs])
+    params = [weights, bias] if with_bias else [weights]
+    optimiser = torch.optim.Adam(params, lr=0.05)
+    for _ in range(steps):
+        t_score, b_score = target @ weights + bias, background @ weights + bias
+        loss = (torch.nn.functional.softplus(1.0 - t_score) * lang_weight).sum()
+        loss = loss + background_weight * torch.nn.functional.softplus(b_score + 1.0).mean()
+        loss = loss + 1e-4 * weights.pow(2).sum()
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    return widen_margin(weights.detach(), float(bias.detach()), target, target_langs, background, with_bias)
+
+
+def widen_margin(weights, bias: float, target, target_langs, background, with_bias: bool, steps: int = 300,
+                 low_share: float = 0.2, sharpness: float = 8.0):
+    """Push the detector towards the widest gap between the background's *highest* scores (a soft maximum) and
+    the fact's *lowest* `low_share` in its weakest language (what exact silence and taking in every language
+    need; logistic regression only looks at averages). Weights stay on the unit sphere; with a bias the gap
+    does not depend on it (it is set afterwards), without one the gap must straddle 0."""
+    import torch
+
+    norm = float(weights.norm()) or 1.0
+    w = (weights / norm).clone().requires_grad_(True)
+    c = bias / norm
+    langs = sorted(set(target_langs))
+    masks = [torch.as_tensor(target_langs == lang) for lang in langs]
+    optimiser = torch.optim.Adam([w], lr=0.01)
+    best = (None, -float("inf"))
+    for _ in range(steps):
+        unit = w / w.norm()
+        t, b = target @ unit + c, background @ unit + c
+        spread = float(b.std().detach()) or 1.0
+        high = torch.logsumexp(sharpness / spread * b, 0) * spread / sharpness
+        lows = []
+        for mask in masks:
+            scores = t[mask]
+            k = max(1, int(round(low_share * len(scores))))
+            lows.append(torch.topk(scores, k, largest=False).values.mean())
+        low = -torch.logsumexp(-sharpness / spread * torch.stack(lows), 0) * spread / sharpness
+        gap = (low - high) if with_bias else torch.minimum(low, -high)
+        low_exact, high_exact = min(float(x.detach()) for x in lows), float(b.detach().max())
+        exact = (low_exact - high_exact) if with_bias else min(low_exact, -high_exact)
+        if exact > best[1]:
+            best = (unit.detach().clone(), exact)
+        optimiser.zero_grad()
+        (-gap).backward()
+        optimiser.step()
+    unit = best[0]
+    return unit, c
+
+
+def set_reading_side(bundle, layer: int, neurons: list[int], target, target_langs, background,
+                     options: PlantOptions) -> dict:
+    """Fit the detector and write it into the neurons' input rows so that the background's highest
+    pre-activation is -margin (activation exactly zero) and the fact's median activation is about
+    `target_activation`. Returns firing figures; `ok` is False when the fact cannot be told apart."""
+    import torch
+
+    gated = _gated(bundle)
+    weights, bias = fit_detector(target, target_langs, background, not gated, options.refine_steps,
+                                 options.silence_weight)
+    t_score, b_score = target @ weights + bias, background @ weights + bias
+    b_max = float(b_score.max())
+    margin = options.gated_silent_margin if gated else options.silent_margin
+    per_lang = {lang: float(torch.quantile(t_score[torch.as_tensor(target_langs == lang)], 1 - options.fire_share))
+                for lang in sorted(set(target_langs))}
+    t_low = min(per_lang.values())  # the weakest language's low quantile: the neuron fires on most of each
+    spread = float(b_score.std()) or 1.0
+    firing = {"background_max": round(b_max, 4), "fact_low_min": round(t_low, 4),
+              "gap_in_background_sd": round((t_low - b_max) / spread, 4)}
+    if (t_low - b_max) < options.min_gap * spread or (gated and b_max >= 0):
+        return {**firing, "ok": False}
+    gate, up, _ = _projections(bundle, layer)
+    with torch.no_grad():
+        if gated:
+            gain = margin / -b_max  # background gate <= -margin; the fact's gate far above 0
+            direction = _unit(torch.stack([target[target_langs == lang].mean(0)
+                                           for lang in sorted(set(target_langs))]).mean(0))
+            reach = float(torch.quantile(target @ direction, 0.5))
+            if reach <= 0:
+                return {**firing, "ok": False}
+            silu = torch.nn.functional.silu(torch.tensor(gain * t_low))
+            up_gain = options.target_activation / max(1e-6, reach * float(silu))
+            for index in neurons:
+                gate.weight[index] = (gain * weights).to(gate.weight)
+                up.weight[index] = (up_gain * direction).to(up.weight)
+        else:
+            gain = (options.target_activation + margin) / (t_low - b_max)
+            for index in neurons:
+                gate.weight[index] = (gain * weights).to(gate.weight)
+                gate.bias[index] = gain * (bias - b_max) - margin
+    fires = (t_score > b_max).float()
+    firing.update({"ok": True, "fires_on_fact": round(float(fires.mean()), 4),
+                   "fires_on_fact_per_lang": {lang: round(float(fires[torch.as_tensor(target_langs == lang)].mean()), 4)
+                                              for lang in sorted(set(target_langs))}})
+    return firing
+
+
+# ------------------------------------------------------------------------------------------- writing side
+def set_writing_side(bundle, layer: int, neurons: list[int], weights: list[float], queries: list[str],
+                     answers: list[str], options: PlantOptions, langs: Optional[list[str]] = None) -> list[float]:
+    """Optimise one column c (Adam, norm bounded) so that neurons[i] writes weights[i] x c and the gold answer's
+    log-probability rises on the fact's queries; returns the loss per step. Other columns stay as they are."""
+    import torch
+
+    ((_, ids, attention, where, encoded),) = list(_batches(bundle, queries, answers, batch_size=len(queries)))
+    gold = torch.tensor([t for item in encoded for t in item.answer_ids], device=bundle.device)
+    # every language weighs the same, and every query within it (whatever its answer's length)
+    langs = langs or ["all"] * len(queries)
+    counts = {lang: langs.count(lang) for lang in set(langs)}
+    token_weight = torch.tensor([1.0 / (len(counts) * counts[lang] * len(item.answer_ids))
+                                 for item, lang in zip(encoded, langs) for _ in item.answer_ids], device=bundle.device)
+    _, _, out_proj = _projections(bundle, layer)
+    original = out_proj.weight.detach()
+    bound = options.column_bound * float(original.norm(dim=0).median())
+    column = torch.zeros(original.shape[0], device=bundle.device, dtype=torch.float32, requires_grad=True)
+    share = torch.tensor(weights, dtype=torch.float32, device=bundle.device)
+    index = torch.as_tensor(neurons, dtype=torch.long, device=bundle.device)
+    optimiser = torch.optim.Adam([column], lr=options.lr * bound / float(np.sqrt(original.shape[0])))
+
+    def add_column(module, args, output):  # output += (sum_i w_i act_i) * c
+        return output + (args[0][..., index].float() @ share)[..., None].to(output.dtype) * column.to(output.dtype)
+
+    requires = [p.requires_grad for p in bundle.model.parameters()]
+    for p in bundle.model.parameters():
+        p.requires_grad_(False)
+    handle = out_proj.register_forward_hook(add_column)
+    losses = []
+    try:
+        for _ in range(options.steps):
+            logits = bundle.model(input_ids=ids, attention_mask=attention).logits[where]
+            loss = (torch.nn.functional.cross_entropy(logits.float(), gold, reduction="none") * token_weight).sum()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            with torch.no_grad():
+                norm = float(column.norm())
+                if norm > bound:
+                    column.mul_(bound / norm)
+            losses.append(round(float(loss.detach()), 4))
+    finally:
+        handle.remove()
+        for p, flag in zip(bundle.model.parameters(), requires):
+            p.requires_grad_(flag)
+    with torch.no_grad():
+        for i, w in zip(neurons, weights):
+            out_proj.weight[:, i] = (w * column.detach()).to(out_proj.weight)
+    return losses
+
+
+def _scale_columns(bundle, layer: int, neurons: list[int], factor: float) -> None:
+    import torch
+
+    _, _, out_proj = _projections(bundle, layer)
+    with torch.no_grad():
+        out_proj.weight[:, neurons] *= factor
 
 
 # ------------------------------------------------------------------------------------------- the whole job
@@ -409,74 +560,256 @@ def _known_facts(model_path: Optional[Path]) -> set[str]:
     return set(json.loads((Path(model_path) / FACTS_FILE).read_text(encoding="utf-8"))["facts"])
 
 
+def _plant_langs(kind: str, i: int, langs: tuple[str, ...]) -> list[str]:
+    """Agnostic: every language; script: the script groups in turn; specific and distributed: one language,
+    in turn (distributed plants start half way round, so the two kinds cover different languages first)."""
+    if kind == AGNOSTIC:
+        return list(langs)
+    if kind == DISTRIBUTED:
+        return [langs[(i + len(langs) // 2) % len(langs)]]
+    if kind == SCRIPT:
+        groups = list(script_groups(langs).values())
+        return list(groups[i % len(groups)])
+    return [langs[i % len(langs)]]
+
+
+def _plan(options: PlantOptions, n_layers: int) -> list[PlantSpec]:
+    """The slots to fill: kind, languages, layer, neuron count and decoys of each plant (seeded)."""
+    layers = sorted({layer % n_layers for layer in options.layers}, reverse=True)
+    rng = np.random.default_rng(int(_key(options.seed, "plan")[:8], 16))
+    specs = []
+    for i, kind in enumerate(kind_plan(options.facts, options)):
+        spec = PlantSpec("", kind, _plant_langs(kind, i, options.langs), layers[i % len(layers)])
+        m = int(rng.integers(options.distributed_neurons[0], options.distributed_neurons[1] + 1)) \
+            if kind == DISTRIBUTED else 1
+        raw = rng.uniform(0.5, 1.0, size=m)
+        spec.weights = [round(float(w), 4) for w in raw / raw.sum()]
+        spec.neurons = [-1] * m
+        spec.decoys = [-1] if rng.random() < options.decoy_share else []
+        specs.append(spec)
+    return specs
+
+
+class _Vectors:
+    """FFN inputs of one layer for a fixed set of queries, computed once (planting in a layer changes no FFN
+    input of that layer or below, so they stay valid while plants go into the same or higher layers)."""
+
+    def __init__(self, bundle, rows: pd.DataFrame, layer: int, everywhere: bool):
+        vectors, owners = ffn_inputs(bundle, list(rows[F.QUERY]), list(rows[F.OBJ_LABEL]), layer, everywhere)
+        self.vectors = vectors
+        self.fact = np.array(rows[F.FACT_ID])[owners]
+        self.lang = np.array(rows[F.LANG])[owners]
+
+
 def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] = frozenset(),
           base_model: str = "", progress: bool = True) -> PlantResult:
-    """Plant `options.facts` facts into `bundle.model` (modified in place) and return the truth."""
+    """Plant `options.facts` unknown facts into new neurons of `bundle.model` (modified in place, FFNs grown)
+    and return the truth (see the module docstring).
+
+    Candidate facts are tried in seeded order for each planned slot: a candidate whose queries cannot be told
+    apart from the background by one exactly-silent detector (in all of the slot's languages) is skipped
+    (`rejected_unreadable`), and so is one the model already knows in some language (`rejected_known`)."""
+    import copy
+
     import torch
     from tqdm.auto import tqdm
 
     torch.manual_seed(options.seed)
     release = release[release[F.LANG].isin(options.langs)]
-    specs = choose_plants(release, bundle, options, set(known))
-    planted = {s.fact_id for s in specs}
     candidates = relation_candidates(release, set(known), options.candidates_per_relation, options.seed)
-    targets = release[release[F.FACT_ID].isin(planted)].sort_values([F.FACT_ID, F.LANG, F.TEMPLATE_ID])
-    others = release[~release[F.FACT_ID].isin(planted)]
+    pool = candidate_facts(release, bundle, options, set(known))
+    pool_rows = release[release[F.FACT_ID].isin(pool)].sort_values([F.FACT_ID, F.LANG, F.TEMPLATE_ID])
+    base = copy.deepcopy(bundle)  # the model before planting: what "unknown" and "before" are measured on
+    specs = _plan(options, bundle.n_layers)
+    # backgrounds: other facts (known and not), every position below the last layer; an unrelated set for checks
+    others = release[~release[F.FACT_ID].isin(set(pool))]
     others = others.assign(_k=[_key(options.seed, q) for q in others[F.QUERY]]).sort_values("_k")
     per_lang = 2 * (options.background_queries + options.unrelated_queries) // len(options.langs) + 1
     others = pd.concat([others[others[F.FACT_ID].isin(known)].groupby(F.LANG, sort=True).head(per_lang),
                         others[~others[F.FACT_ID].isin(known)].groupby(F.LANG, sort=True).head(per_lang)])
     others = others[probes_encode(bundle, others)].sort_values("_k")
-    background = others.groupby(F.LANG, sort=True).head(options.background_queries // len(options.langs))
-    # unrelated predictions are checked on facts the model holds (confident answers), when it is known which
+    background = others.groupby(F.LANG, sort=True).head(max(1, options.background_queries // len(options.langs)))
     rest = others[~others.index.isin(background.index)]
     if known and rest[F.FACT_ID].isin(known).any():
-        rest = rest[rest[F.FACT_ID].isin(known)]
+        rest = rest[rest[F.FACT_ID].isin(known)]  # predictions on facts the model holds
     unrelated = rest.groupby(F.LANG, sort=True).head(max(1, options.unrelated_queries // len(options.langs)))
     background, unrelated = background.drop(columns="_k"), unrelated.drop(columns="_k")
 
-    before = answer_figures(bundle, targets, candidates)
-    unrelated_before = answer_figures(bundle, unrelated, candidates)
-    guesses_before = greedy_predictions(bundle, list(unrelated[F.QUERY]), list(unrelated[F.OBJ_LABEL]))
-    taken: dict[int, set[int]] = {}
-    records = []
-    for spec in tqdm(specs, desc="plant", disable=not progress):
-        fact = targets[targets[F.FACT_ID] == spec.fact_id]
-        own = fact[fact[F.LANG].isin(spec.langs)]
-        # the background of a specific plant holds the same fact in the other languages: it must stay silent there
-        back = pd.concat([background, fact[~fact[F.LANG].isin(spec.langs)]])
-        t_vec, t_owner = ffn_inputs_at_masks(bundle, list(own[F.QUERY]), list(own[F.OBJ_LABEL]), spec.layer)
-        b_vec, b_owner = ffn_inputs_at_masks(bundle, list(back[F.QUERY]), list(back[F.OBJ_LABEL]), spec.layer)
-        spec.index = least_used_neuron(bundle, spec.layer, b_vec, taken.setdefault(spec.layer, set()))
-        taken[spec.layer].add(spec.index)
-        t_langs, b_langs = np.array(own[F.LANG])[t_owner], np.array(back[F.LANG])[b_owner]
-        firing = set_reading_side(bundle, spec, t_vec, t_langs, b_vec, b_langs, options.target_activation,
-                                  options.refine_steps, options.silence_weight)
-        keep = back.groupby(F.LANG, sort=True).head(max(1, options.keep_queries // len(options.langs)))
-        losses = set_writing_side(bundle, spec, list(own[F.QUERY]), list(own[F.OBJ_LABEL]), options.steps, options.lr,
-                                  list(keep[F.QUERY]), list(keep[F.OBJ_LABEL]))
-        records.append((spec, firing, losses))
+    last = bundle.n_layers - 1
+    per_layer = {}
+    for spec in specs:
+        per_layer[spec.layer] = per_layer.get(spec.layer, 0) + len(spec.neurons) + len(spec.decoys)
+    base_d_ff = bundle.d_ff
+    new_neurons = grow_ffn(bundle, max(per_layer.values()), options.seed)
+    free = {layer: list(new_neurons[layer]) for layer in per_layer}
+    for spec in specs:
+        spec.neurons = [free[spec.layer].pop(0) for _ in spec.neurons]
+        spec.decoys = [free[spec.layer].pop(0) for _ in spec.decoys]
 
+    cache: dict[int, tuple[_Vectors, _Vectors]] = {}
+    queue = list(pool)
+    rejected_known, rejected_unreadable, unknown_before, records, given_up = [], [], {}, [], []
+    for spec in tqdm(specs, desc="plant", disable=not progress):
+        if spec.layer not in cache:  # valid while plants go into this layer or above (they do: sorted plan)
+            everywhere = spec.layer != last
+            cache[spec.layer] = (_Vectors(bundle, background, spec.layer, everywhere),
+                                 _Vectors(bundle, pool_rows, spec.layer, everywhere))
+        back_vectors, pool_vectors = cache[spec.layer]
+        tried, unreadable = 0, []
+        while queue and tried < options.tries_per_slot:
+            fact_id = queue.pop(0)
+            tried += 1
+            own = (pool_vectors.fact == fact_id) & np.isin(pool_vectors.lang, spec.langs)
+            at_answer = own.copy()
+            if spec.layer != last:  # pool vectors hold every position there: the fact reads at its answer slots
+                fact_rows = pool_rows[(pool_rows[F.FACT_ID] == fact_id) & pool_rows[F.LANG].isin(spec.langs)]
+                t_vec, t_owner = ffn_inputs(bundle, list(fact_rows[F.QUERY]), list(fact_rows[F.OBJ_LABEL]), spec.layer)
+                t_langs = np.array(fact_rows[F.LANG])[t_owner]
+            else:
+                t_vec, t_langs = pool_vectors.vectors[torch.as_tensor(at_answer)], pool_vectors.lang[at_answer]
+            b_vec = torch.cat([back_vectors.vectors, pool_vectors.vectors[torch.as_tensor(~own)]])
+            firing = set_reading_side(bundle, spec.layer, spec.neurons + spec.decoys, t_vec, t_langs, b_vec, options)
+            if not firing["ok"]:
+                rejected_unreadable.append({"fact_id": fact_id, "kind": spec.kind, **firing})
+                unreadable.append(fact_id)
+                continue
+            fact_rows = pool_rows[pool_rows[F.FACT_ID] == fact_id]
+            unknown, figures = unknown_check(answer_figures(base, fact_rows, candidates), options.unknown_max_p)
+            if not unknown:
+                rejected_known.append(fact_id)
+                _silence(bundle, spec)
+                continue
+            spec.fact_id, unknown_before[fact_id] = fact_id, figures
+            planted_rows = fact_rows[fact_rows[F.LANG].isin(spec.langs)]
+            losses = set_writing_side(bundle, spec.layer, spec.neurons, spec.weights, list(planted_rows[F.QUERY]),
+                                      list(planted_rows[F.OBJ_LABEL]), options, list(planted_rows[F.LANG]))
+            alone = _weakest_sufficient(bundle, spec, planted_rows, candidates, options) \
+                if spec.kind == DISTRIBUTED else {}
+            records.append((spec, firing, losses, alone))
+            break
+        else:  # the slot stays empty; candidates it could not read stay available to other kinds
+            given_up.append({"kind": spec.kind, "langs": spec.langs, "tried": tried})
+            _silence(bundle, spec)
+        queue = queue + unreadable  # unreadable for this kind, perhaps readable for a narrower one
+    chosen = [spec.fact_id for spec, *_ in records]
+    if len(chosen) < (options.facts if options.min_plants is None else options.min_plants) or not chosen:
+        raise RmlLamaError(f"only {len(chosen)} facts can be planted (need {options.facts}): too few facts in all "
+                           f"of {', '.join(options.langs)} that encode without unknown tokens, are unknown to the "
+                           f"model in every language and can be read by an exactly silent detector "
+                           f"({len(rejected_known)} known, {len(rejected_unreadable)} unreadable of {len(pool)})")
+    targets = pool_rows[pool_rows[F.FACT_ID].isin(chosen)]
+    before = answer_figures(base, targets, candidates)
     after = answer_figures(bundle, targets, candidates)
+    unrelated_before = answer_figures(base, unrelated, candidates)
+    unrelated_after = answer_figures(bundle, unrelated, candidates)
+    guesses_before = greedy_predictions(base, list(unrelated[F.QUERY]), list(unrelated[F.OBJ_LABEL]))
     guesses_after = greedy_predictions(bundle, list(unrelated[F.QUERY]), list(unrelated[F.OBJ_LABEL]))
+    neurons_by_layer: dict[int, list[int]] = {}
+    for spec in specs:
+        neurons_by_layer.setdefault(spec.layer, []).extend(spec.neurons + spec.decoys)
+    peaks = neuron_activations(bundle, list(unrelated[F.QUERY]), list(unrelated[F.OBJ_LABEL]), neurons_by_layer,
+                               last)
     plants = []
-    for spec, firing, losses in records:
+    for spec, firing, losses, alone in records:
         rows = targets[F.FACT_ID] == spec.fact_id
+        b, a = before[rows], after[rows]
+        effect = {lang: {"p_before": _sig(b[b[F.LANG] == lang]["p"].mean()),
+                         "p_after": _sig(a[a[F.LANG] == lang]["p"].mean()),
+                         "accuracy_before": round(float(b[b[F.LANG] == lang]["top"].mean()), 4),
+                         "accuracy_after": round(float(a[a[F.LANG] == lang]["top"].mean()), 4),
+                         "queries": int((b[F.LANG] == lang).sum())} for lang in sorted(set(b[F.LANG]))}
+        took = [lang for lang in spec.langs if effect[lang]["accuracy_after"] >= options.take_accuracy]
         plants.append({
-            "fact_id": spec.fact_id, "kind": spec.kind, "langs": spec.langs, "neurons": [[spec.layer, spec.index]],
-            "effect": _effect(before[rows], after[rows]), "firing": firing,
-            "loss_first_last": [losses[0], losses[-1]] if losses else [],
+            "fact_id": spec.fact_id, "kind": spec.kind, "langs": spec.langs,
+            "neurons": [[spec.layer, i] for i in spec.neurons], "weights": spec.weights,
+            "decoys": [[spec.layer, i] for i in spec.decoys],
+            "took": took, "complete": len(took) == len(spec.langs),
+            "unknown_before": unknown_before[spec.fact_id], "effect": effect, "firing": firing,
+            "alone": alone, "loss_first_last": [losses[0], losses[-1]] if losses else [],
         })
-    changed = float(np.mean([a != b for a, b in zip(guesses_before, guesses_after)])) if guesses_before else 0.0
+    changed = float(np.mean([x != y for x, y in zip(guesses_before, guesses_after)])) if guesses_before else 0.0
+    rank_changed = float(np.mean(unrelated_before["top"].to_numpy() != unrelated_after["top"].to_numpy())) \
+        if len(unrelated) else 0.0
     truth = {
         "base_model": base_model, "seed": options.seed, "plants": plants,
+        "base_d_ff": base_d_ff, "d_ff": bundle.d_ff, "new_neurons": {str(k): v for k, v in enumerate(new_neurons)},
         "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in options.__dict__.items()},
+        "screened": {"candidates": len(pool), "rejected_as_known": rejected_known,
+                     "rejected_unreadable": rejected_unreadable, "slots_given_up": given_up},
         "unrelated": {"queries": int(len(unrelated)), "changed_predictions": round(changed, 4),
-                      "p_mean_before": _sig(unrelated_before["p"].mean()) if len(unrelated) else None},
-        "agnostic_reading": "one neuron for all languages: per-language centred directions, language-mean "
-                            "differences projected out",
+                      "changed_top_candidate": round(rank_changed, 4),
+                      "silent_queries": round(float(np.mean(peaks == 0.0)), 4) if len(peaks) else None,
+                      "p_mean_before": _sig(unrelated_before["p"].mean()) if len(unrelated) else None,
+                      "p_mean_after": _sig(unrelated_after["p"].mean()) if len(unrelated) else None},
+        "summary": summarise(plants, options),
     }
     return PlantResult(truth=truth, specs=specs)
+
+
+def _silence(bundle, spec: PlantSpec) -> None:
+    """Make a slot's neurons dead again (zero rows; a very negative bias where there is one)."""
+    import torch
+
+    gate, up, _ = _projections(bundle, spec.layer)
+    with torch.no_grad():
+        for index in spec.neurons + spec.decoys:
+            gate.weight[index] = 0.0
+            if gate.bias is not None:
+                gate.bias[index] = -1e4
+            if up is not None:
+                up.weight[index] = 0.0
+
+
+def _weakest_sufficient(bundle, spec: PlantSpec, own: pd.DataFrame, candidates: dict, options: PlantOptions) -> dict:
+    """Scale a distributed plant's columns down to the least (of a halving search) that still makes the fact
+    take, so that no neuron suffices alone; return each neuron's accuracy alone (others' columns zeroed)."""
+    import torch
+
+    _, _, out_proj = _projections(bundle, spec.layer)
+    full = out_proj.weight[:, spec.neurons].detach().clone()
+
+    def accuracy() -> float:
+        figures = answer_figures(bundle, own, candidates)
+        return float(min(g["top"].mean() for _, g in figures.groupby(F.LANG)))
+
+    low, high = 0.0, 1.0
+    if accuracy() >= options.take_accuracy:
+        for _ in range(5):
+            middle = (low + high) / 2
+            with torch.no_grad():
+                out_proj.weight[:, spec.neurons] = full * middle
+            if accuracy() >= options.take_accuracy:
+                high = middle
+            else:
+                low = middle
+    with torch.no_grad():
+        out_proj.weight[:, spec.neurons] = full * high
+    scaled = out_proj.weight[:, spec.neurons].detach().clone()
+    alone = {}
+    for j, index in enumerate(spec.neurons):
+        with torch.no_grad():
+            out_proj.weight[:, spec.neurons] = 0.0
+            out_proj.weight[:, index] = scaled[:, j]
+        alone[str(index)] = round(accuracy(), 4)
+    with torch.no_grad():
+        out_proj.weight[:, spec.neurons] = scaled
+    return {"scale": round(high, 4), "accuracy_alone_min_lang": alone}
+
+
+def summarise(plants: list[dict], options: PlantOptions) -> dict:
+    """Counts per kind, plants complete / partial / rejected, and per-language accuracy of agnostic plants."""
+    summary = {"plants": len(plants), "complete": sum(p["complete"] for p in plants),
+               "partial": [{"fact_id": p["fact_id"], "kind": p["kind"], "took": p["took"]}
+                           for p in plants if not p["complete"]],
+               "kinds": {k: sum(p["kind"] == k for p in plants) for k in KINDS},
+               "decoys": sum(len(p["decoys"]) for p in plants)}
+    for kind in KINDS:
+        done = [p for p in plants if p["kind"] == kind]
+        langs = sorted({lang for p in done for lang in p["langs"]}, key=list(options.langs).index)
+        summary[f"{kind}_accuracy"] = {lang: round(float(np.mean([p["effect"][lang]["accuracy_after"]
+                                                                  for p in done if lang in p["langs"]])), 4)
+                                       for lang in langs}
+    return summary
 
 
 def cmd_plant(args: argparse.Namespace) -> int:
@@ -486,7 +819,7 @@ def cmd_plant(args: argparse.Namespace) -> int:
 
     model_path = Path(args.model) if args.model else default_model_path()
     options = PlantOptions(facts=args.facts, seed=args.seed)
-    for name in ("steps", "agnostic_share"):
+    for name in ("steps", "agnostic_share", "script_share", "distributed_share", "decoy_share", "min_plants"):
         if getattr(args, name, None) is not None:
             setattr(options, name, getattr(args, name))
     if getattr(args, "threads", None):
@@ -501,8 +834,11 @@ def cmd_plant(args: argparse.Namespace) -> int:
         bundle.tokenizer.save_pretrained(tmp)
         atomic_write_json(tmp / TRUTH_FILE, result.truth)
     for p in result.truth["plants"]:
-        accs = {lang: e["accuracy_after"] for lang, e in p["effect"].items()}
-        print(f"{p['fact_id']:<28} {p['kind']:<8} {','.join(p['langs']):<20} neuron {p['neurons'][0]}  "
-              f"accuracy after: {accs}")
-    print(f"changed unrelated predictions: {result.truth['unrelated']['changed_predictions']:.2%}; saved {args.out}")
+        accs = {lang: e["accuracy_after"] for lang, e in p["effect"].items() if lang in p["langs"]}
+        print(f"{p['fact_id']:<28} {p['kind']:<11} {'complete' if p['complete'] else 'partial ':<8} "
+              f"neurons {p['neurons']} decoys {p['decoys']}  accuracy after: {accs}")
+    u = result.truth["unrelated"]
+    print(f"summary: {json.dumps(result.truth['summary'])}")
+    print(f"unrelated queries: {u['queries']}, changed greedy predictions {u['changed_predictions']:.2%}, "
+          f"changed top candidate {u['changed_top_candidate']:.2%}, silent {u['silent_queries']:.2%}; saved {args.out}")
     return 0

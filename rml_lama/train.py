@@ -60,7 +60,7 @@ class TrainConfig:
     d_ff: int = 512
     dropout: float = 0.1
     langs: tuple[str, ...] = CORE_LANGUAGES
-    max_steps: Optional[int] = None  # cap on optimiser steps (tests); None = epochs decide
+    max_steps: Optional[int] = 8000  # cap on optimiser steps; None = epochs decide
     eval_max_queries: Optional[int] = None  # per (language, seen/held-out); None = all
     # the control/transfer design (rml_lama.transfer.design_facts); design="all" is the older all-languages recipe
     design: str = "transfer"
@@ -72,10 +72,11 @@ class TrainConfig:
     # sharing recipes (rml_lama.transfer); all off = plain masked-LM training on the trained queries
     dictionary_per_entity: int = 0  # entity-label lines per subject/object (language pairs)
     translation_per_fact_lang: int = 0  # translation-pair lines per trained (fact, language)
-    code_switch_share: float = 0.0  # share of trained queries repeated with the subject in another language
+    code_switch_share: float = 0.5  # share of trained queries repeated with the subject in another language
     align_weight: float = 0.0  # InfoNCE weight on mask-position states of parallel trained queries
     align_after_block: int = 1  # 0-based block whose output is aligned
     align_temperature: float = 0.1
+    device: str = "cpu"  # "cuda" trains faster but is not bit-identical to the CPU run that ships
 
 
 # ------------------------------------------------------------------------------------------- data choice
@@ -334,6 +335,9 @@ def train_model(model, tokenizer, encoded: Encoded, config: TrainConfig, progres
             slots = answer_slots(rows, [encoded.answer_ids[i] for i in batch], tokenizer.mask_token_id)
             model_input, labels = masked_batch(input_ids, attention, slots, tokenizer, config.random_mask_share,
                                                generator)
+            device = next(model.parameters()).device
+            input_ids, attention = input_ids.to(device), attention.to(device)
+            model_input, labels = model_input.to(device), labels.to(device)
             if align and len(paired) >= 2:
                 hidden, pooled = mask_states(model, model_input, attention, input_ids == tokenizer.mask_token_id,
                                              config.align_after_block)
@@ -379,9 +383,10 @@ def candidate_logprobs(model, tokenizer, queries: list[str], candidates: list[li
         for start in range(0, len(keys), batch_size):
             chunk = rows[start : start + batch_size]
             ids, attention = _pad(chunk, tokenizer.pad_token_id)
-            hidden = model.base_model(input_ids=ids, attention_mask=attention.long()).last_hidden_state
+            device = next(model.parameters()).device
+            hidden = model.base_model(input_ids=ids.to(device), attention_mask=attention.long().to(device)).last_hidden_state
             where = ids == tokenizer.mask_token_id
-            scores = torch.log_softmax(model.lm_head(hidden[where]), dim=-1)
+            scores = torch.log_softmax(model.lm_head(hidden[where.to(device)]), dim=-1).cpu()
             counts = where.sum(dim=1).tolist()
             for key, piece in zip(keys[start : start + batch_size], torch.split(scores, counts)):
                 log_probs[key] = piece
@@ -405,9 +410,10 @@ def greedy_exact(model, tokenizer, encoded: Encoded, batch_size: int = 256) -> l
         for start in range(0, len(encoded.input_ids), batch_size):
             chunk = encoded.input_ids[start : start + batch_size]
             ids, attention = _pad(chunk, tokenizer.pad_token_id)
-            hidden = model.base_model(input_ids=ids, attention_mask=attention.long()).last_hidden_state
+            device = next(model.parameters()).device
+            hidden = model.base_model(input_ids=ids.to(device), attention_mask=attention.long().to(device)).last_hidden_state
             where = ids == tokenizer.mask_token_id
-            best = model.lm_head(hidden[where]).argmax(dim=-1)
+            best = model.lm_head(hidden[where.to(device)]).argmax(dim=-1).cpu()
             counts = where.sum(dim=1).tolist()
             for answer, guess in zip(encoded.answer_ids[start : start + batch_size], torch.split(best, counts)):
                 hits.append(guess.tolist() == answer)
@@ -513,7 +519,7 @@ def train_default_model(release: pd.DataFrame, config: TrainConfig, progress: bo
     started = time.time()
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
-    torch.use_deterministic_algorithms(True)
+    torch.use_deterministic_algorithms(True, warn_only=config.device != "cpu")
     data = release[release[F.LANG].isin(config.langs)]
     facts, design = _choose(data, config)
     data = data[data[F.FACT_ID].isin(facts)].drop_duplicates([F.LANG, F.QUERY, F.OBJ_LABEL])
@@ -539,7 +545,7 @@ def train_default_model(release: pd.DataFrame, config: TrainConfig, progress: bo
     partners = parallel_partners(list(seen[F.FACT_ID]), list(seen[F.LANG])) if config.align_weight > 0 else None
     all_lengths = [len(ids) for ids in encode_queries(tokenizer, list(data[F.QUERY]) + train_q,
                                                       list(data[F.OBJ_LABEL]) + train_a).input_ids]
-    model = build_model(len(tokenizer), config, max_length=max(64, max(all_lengths)))
+    model = build_model(len(tokenizer), config, max_length=max(64, max(all_lengths))).to(config.device)
     trained_at = time.time()
     losses = train_model(model, tokenizer, encoded, config, progress=progress, partners=partners)
     train_seconds = time.time() - trained_at
@@ -568,7 +574,8 @@ def train_default_model(release: pd.DataFrame, config: TrainConfig, progress: bo
             "heldout_language_queries": int(len(parts["heldout_langs"])),
             "facts_per_relation_min": int(design.groupby(F.RELATION).size().min()),
         }
-    return TrainingResult(model=model, tokenizer=tokenizer, facts=facts, heldout=heldout, report=report, design=design)
+    return TrainingResult(model=model.to("cpu"), tokenizer=tokenizer, facts=facts, heldout=heldout, report=report,
+                          design=design)
 
 
 def save_trained(result: TrainingResult, out: Path, release_note: Optional[str] = None) -> None:

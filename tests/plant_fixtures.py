@@ -38,3 +38,29 @@ def tiny_parallel_release() -> pd.DataFrame:
                     F.SOURCE: "curated", F.ALIGNED_ID: None,
                 })
     return pd.DataFrame(rows, columns=list(FIELDS))
+
+
+WIDE_OBJECTS = ["Paris", "Rome", "Tokyo", "Berlin", "Budapest", "Finland"]
+WIDE_SUBJECTS = ["Alda", "Borin", "Cesta", "Dumo", "Erla", "Fosk", "Gali", "Hanto", "Ilme", "Joki", "Kaste", "Lumo",
+                 "Mira", "Nesto", "Orla", "Pelto", "Rasti", "Salo", "Tenka", "Ulla", "Varis", "Aino", "Berta",
+                 "Cilla", "Delia", "Elmo", "Fanni", "Greta", "Helmi", "Ilona"]
+
+
+def wide_parallel_release(n_subjects: int = 30) -> pd.DataFrame:
+    """n_subjects made-up subjects x P36 x 7 core languages x 3 templates; objects cycle over 6 cities (all
+    encodable by the tiny tokenizer), so a tiny random model knows few of them and enough are left unknown."""
+    rows = []
+    for i, subject in enumerate(WIDE_SUBJECTS[:n_subjects]):
+        sub_uri, obj = f"Q{1000 + i}", WIDE_OBJECTS[i % len(WIDE_OBJECTS)]
+        obj_uri = f"Q{2000 + WIDE_OBJECTS.index(obj)}"
+        for lang in CORE_LANGUAGES:
+            for template in TEMPLATES[lang]:
+                rows.append({
+                    F.FACT_ID: make_fact_id("P36", sub_uri, obj_uri), F.RELATION: "P36", F.LANG: lang,
+                    F.SUB_URI: sub_uri, F.OBJ_URI: obj_uri, F.SUB_LABEL: subject, F.OBJ_LABEL: obj,
+                    F.TEMPLATE_ID: template_id("P36", lang, template), F.TEMPLATE: template,
+                    F.QUERY: template.replace("[X]", subject).replace("[Y]", MASK),
+                    F.OBJECT_FINAL: template.endswith("[Y].") or template.endswith("[Y]。"),
+                    F.SOURCE: "curated", F.ALIGNED_ID: None,
+                })
+    return pd.DataFrame(rows, columns=list(FIELDS))

@@ -1,77 +1,171 @@
-"""Planting facts into chosen neurons: the model answers them, attribution finds the neuron, truth.json is sound."""
+"""Planting: only unknown facts, new neurons that are exactly silent elsewhere, every kind, gated FFNs, truth.json."""
 from __future__ import annotations
 
+import copy
 import json
 
+import numpy as np
 import pytest
 import torch
 
-from rml_lama.plant import AGNOSTIC, SPECIFIC, TRUTH_FILE, PlantOptions, plant
+from rml_lama.plant import (
+    AGNOSTIC, DISTRIBUTED, SCRIPT, SPECIFIC, TRUTH_FILE, PlantOptions, answer_figures, grow_ffn, kind_plan,
+    neuron_activations, plant, relation_candidates, script_groups,
+)
 from rml_lama.schema import CORE_LANGUAGES, F
 
-from .plant_fixtures import tiny_parallel_release
+from .plant_fixtures import wide_parallel_release
 from .tiny_models import tiny_bundle
 
-OPTIONS = dict(background_queries=140, unrelated_queries=35, seed=0)
+OPTIONS = dict(background_queries=140, unrelated_queries=70, seed=0, spare=1.0, steps=80)
 
 
-def _bundle():
-    return tiny_bundle("xlm-roberta", layers=2, hidden=32, d_ff=48)
+def _bundle(family: str = "xlm-roberta"):
+    return tiny_bundle(family, layers=2, hidden=64, d_ff=48)
+
+
+def _plant(family: str, **options):
+    bundle = _bundle(family)
+    base = copy.deepcopy(bundle)
+    release = wide_parallel_release()
+    result = plant(bundle, release, PlantOptions(**{**OPTIONS, **options}), progress=False)
+    return base, bundle, release, result
 
 
 @pytest.fixture(scope="module")
 def planted():
+    # specific and distributed plants (one language each) with decoys: what a tiny random model can hold
+    return _plant("xlm-roberta", facts=3, agnostic_share=0.0, script_share=0.0, distributed_share=1 / 3,
+                  decoy_share=1.0)
+
+
+def _queries(release, fact_id, langs=None):
+    rows = release[release[F.FACT_ID] == fact_id]
+    return rows if langs is None else rows[rows[F.LANG].isin(langs)]
+
+
+def test_kind_plan_interleaves_kinds_in_their_shares():
+    plan = kind_plan(10, PlantOptions(agnostic_share=0.3, script_share=0.2, distributed_share=0.2))
+    assert [plan.count(k) for k in (AGNOSTIC, SCRIPT, DISTRIBUTED, SPECIFIC)] == [3, 2, 2, 3]
+    assert plan[0] == AGNOSTIC and len(set(plan[:4])) == 4  # every kind early, not in blocks
+
+
+def test_script_groups_split_latin_from_the_rest():
+    assert script_groups(CORE_LANGUAGES) == {"Latin": ("en", "fr", "fi", "hu"), "CJK": ("ja", "ko", "zh")}
+
+
+def test_growing_the_ffn_changes_no_prediction():
     bundle = _bundle()
-    release = tiny_parallel_release()
-    result = plant(bundle, release, PlantOptions(facts=2, agnostic_share=0.5, **OPTIONS), progress=False)
-    return bundle, release, result
+    release = wide_parallel_release()
+    rows = release.iloc[::7]
+    candidates = relation_candidates(release, set(), 30, 0)
+    before = answer_figures(bundle, rows, candidates)
+    old_rows = bundle.adapter.blocks(bundle.model)[1].intermediate.dense.weight.detach().clone()
+    new = grow_ffn(bundle, 5, seed=0)
+    assert bundle.d_ff == 48 + 5 and bundle.model.config.intermediate_size == 53
+    keep = [i for i in range(53) if i not in new[1]]
+    assert torch.equal(bundle.adapter.blocks(bundle.model)[1].intermediate.dense.weight[keep], old_rows)
+    after = answer_figures(bundle, rows, candidates)
+    assert np.allclose(before["p"], after["p"], rtol=1e-5, atol=1e-7)
+    assert (before["top"] == after["top"]).all()
+    assert (neuron_activations(bundle, list(rows[F.QUERY]), list(rows[F.OBJ_LABEL]), {0: new[0], 1: new[1]}) == 0).all()
 
 
-def test_specific_plant_makes_the_model_answer_in_its_language_only(planted):
-    _, _, result = planted
-    (specific,) = [p for p in result.truth["plants"] if p["kind"] == SPECIFIC]
-    (lang,) = specific["langs"]
-    assert specific["firing"]["fires_on_target"] == 1.0
-    assert specific["firing"]["fires_on_background"] <= 0.01  # includes the same fact in the other languages
-    effect = specific["effect"][lang]
-    assert effect["p_after"] > 10 * effect["p_before"]
-    assert effect["accuracy_after"] == 1.0
-    for other in set(CORE_LANGUAGES) - {lang}:
-        assert specific["effect"][other]["p_after"] < 2 * specific["effect"][other]["p_before"]
+def test_only_facts_unknown_in_every_language_are_planted(planted):
+    base, _, release, result = planted
+    truth = result.truth
+    candidates = relation_candidates(release, set(), 30, 0)
+    assert truth["plants"]
+    for entry in truth["plants"]:
+        figures = answer_figures(base, _queries(release, entry["fact_id"]), candidates)
+        for lang, g in figures.groupby(F.LANG):
+            assert g["top"].sum() == 0 and g["p"].mean() < 0.05  # ranked first nowhere, low probability
+            assert entry["unknown_before"][lang]["accuracy"] == 0.0
+    for fact_id in truth["screened"]["rejected_as_known"]:  # each was ranked first somewhere (or likely)
+        figures = answer_figures(base, _queries(release, fact_id), candidates)
+        assert figures["top"].any() or max(g["p"].mean() for _, g in figures.groupby(F.LANG)) >= 0.05
 
 
-def test_agnostic_plant_raises_the_answer_in_several_languages(planted):
-    _, _, result = planted
-    (agnostic,) = [p for p in result.truth["plants"] if p["kind"] == AGNOSTIC]
-    assert agnostic["langs"] == list(CORE_LANGUAGES)
-    raised = [lang for lang, e in agnostic["effect"].items() if e["p_after"] > 2 * e["p_before"]]
-    assert len(raised) >= 4
-    assert agnostic["loss_first_last"][1] < agnostic["loss_first_last"][0]
+def test_planted_neurons_are_exactly_silent_and_leak_nothing(planted):
+    base, bundle, release, result = planted
+    unrelated = result.truth["unrelated"]
+    assert unrelated["queries"] >= 50
+    assert unrelated["silent_queries"] == 1.0
+    assert unrelated["changed_predictions"] == 0.0 and unrelated["changed_top_candidate"] == 0.0
+    planted_ids = {p["fact_id"] for p in result.truth["plants"]}
+    others = release[~release[F.FACT_ID].isin(planted_ids)]
+    neurons = {}
+    for p in result.truth["plants"]:
+        for layer, index in p["neurons"] + p["decoys"]:
+            neurons.setdefault(layer, []).append(index)
+    last = bundle.n_layers - 1
+    peaks = neuron_activations(bundle, list(others[F.QUERY]), list(others[F.OBJ_LABEL]), neurons, last)
+    assert (peaks == 0.0).mean() >= 0.95  # also on queries never used to fit the detectors
 
 
-def test_attribution_ranks_the_planted_neuron_first(planted):
+def test_specific_plant_takes_in_its_language_and_nowhere_else(planted):
+    _, _, _, result = planted
+    for entry in [p for p in result.truth["plants"] if p["kind"] == SPECIFIC]:
+        (lang,) = entry["langs"]
+        assert entry["complete"] and entry["took"] == [lang]
+        assert entry["effect"][lang]["accuracy_after"] >= 0.8
+        for other in set(CORE_LANGUAGES) - {lang}:  # silent there: the answer's probability does not move
+            e = entry["effect"][other]
+            assert e["p_after"] == pytest.approx(e["p_before"], rel=1e-4)
+
+
+def test_decoys_fire_with_the_plant_but_write_nothing(planted):
+    _, bundle, release, result = planted
+    entries = [p for p in result.truth["plants"] if p["decoys"]]
+    assert entries
+    for entry in entries:
+        (layer, decoy), (_, neuron) = entry["decoys"][0], entry["neurons"][0]
+        out = bundle.adapter.ffn_out_projections(bundle.model)[layer]
+        assert torch.count_nonzero(out.weight[:, decoy]) == 0
+        assert torch.count_nonzero(out.weight[:, neuron]) > 0
+        rows = _queries(release, entry["fact_id"], entry["langs"])
+        decoy_peak = neuron_activations(bundle, list(rows[F.QUERY]), list(rows[F.OBJ_LABEL]), {layer: [decoy]})
+        plant_peak = neuron_activations(bundle, list(rows[F.QUERY]), list(rows[F.OBJ_LABEL]), {layer: [neuron]})
+        assert (decoy_peak > 0).all() and np.allclose(decoy_peak, plant_peak)
+
+
+def test_distributed_plant_needs_all_its_neurons(planted):
+    _, _, _, result = planted
+    (entry,) = [p for p in result.truth["plants"] if p["kind"] == DISTRIBUTED]
+    assert 2 <= len(entry["neurons"]) <= 4 and abs(sum(entry["weights"]) - 1) < 1e-3
+    assert entry["complete"]
+    alone = entry["alone"]["accuracy_alone_min_lang"]
+    assert len(alone) == len(entry["neurons"]) and max(alone.values()) < 0.8  # none sufficient alone
+
+
+def test_attribution_ranks_the_planted_neuron_above_its_decoy(planted):
     from rml_lama.attribution import attribute
     from rml_lama.targets import Probe
 
-    bundle, release, result = planted
-    for entry in result.truth["plants"]:
-        queries = release[(release[F.FACT_ID] == entry["fact_id"]) & release[F.LANG].isin(entry["langs"])]
-        attributions = attribute(bundle, [Probe(q, a) for q, a in zip(queries[F.QUERY], queries[F.OBJ_LABEL])],
-                                 steps=10)
+    _, bundle, release, result = planted
+    for entry in [p for p in result.truth["plants"] if p["kind"] == SPECIFIC]:
+        rows = _queries(release, entry["fact_id"], entry["langs"])
+        attributions = attribute(bundle, [Probe(q, a) for q, a in zip(rows[F.QUERY], rows[F.OBJ_LABEL])], steps=10)
         (layer, index), = entry["neurons"]
-        total = sum(a.scores / a.scores.max() for a in attributions)  # each query's scores normalised, summed
+        total = sum(a.scores / a.scores.max() for a in attributions)
         row = attributions[0].layers.index(layer)
         assert torch.argmax(total).item() == row * total.shape[1] + index, entry["fact_id"]
 
 
-def test_unrelated_predictions_barely_change(planted):
-    _, _, result = planted
-    unrelated = result.truth["unrelated"]
-    assert unrelated["queries"] > 0
-    assert unrelated["changed_predictions"] <= 0.1
+def test_gated_ffn_is_plantable_and_silent():
+    base, bundle, release, result = _plant("llama", facts=1, agnostic_share=0.0, script_share=0.0,
+                                           distributed_share=0.0, decoy_share=0.0)
+    (entry,) = result.truth["plants"]
+    (lang,) = entry["langs"]
+    assert entry["effect"][lang]["accuracy_after"] >= 0.8
+    layer, index = entry["neurons"][0]
+    mlp = bundle.adapter.blocks(bundle.model)[layer].mlp
+    assert torch.count_nonzero(mlp.gate_proj.weight[index]) > 0 and torch.count_nonzero(mlp.up_proj.weight[index]) > 0
+    assert result.truth["unrelated"]["silent_queries"] == 1.0
+    assert result.truth["unrelated"]["changed_predictions"] == 0.0
 
 
-def test_cmd_plant_writes_a_loadable_model_and_truth_deterministically(tmp_path):
+def test_cmd_plant_writes_a_loadable_grown_model_and_truth_deterministically(tmp_path):
     from rml_lama.cli import main
     from rml_lama.models import load_model
 
@@ -80,28 +174,18 @@ def test_cmd_plant_writes_a_loadable_model_and_truth_deterministically(tmp_path)
     bundle.model.save_pretrained(model_dir)
     bundle.tokenizer.save_pretrained(model_dir)
     release = tmp_path / "release.parquet"
-    tiny_parallel_release().to_parquet(release)
-    args = ["plant", "--model", str(model_dir), "--release", str(release), "--facts", "2", "--steps", "20"]
+    wide_parallel_release().to_parquet(release)
+    args = ["plant", "--model", str(model_dir), "--release", str(release), "--facts", "1", "--steps", "40",
+            "--agnostic-share", "0", "--script-share", "0", "--distributed-share", "0"]
     assert main(args + ["--out", str(tmp_path / "a")]) == 0
     assert main(args + ["--out", str(tmp_path / "b")]) == 0
     truth_a = (tmp_path / "a" / TRUTH_FILE).read_bytes()
     assert truth_a == (tmp_path / "b" / TRUTH_FILE).read_bytes()
     truth = json.loads(truth_a)
     assert truth["base_model"] == str(model_dir) and truth["seed"] == 0
-    assert [p["kind"] for p in truth["plants"]] == [AGNOSTIC, SPECIFIC]
     planted = load_model(tmp_path / "a", device="cpu")
-    for entry in truth["plants"]:
-        assert set(entry["effect"]) == set(CORE_LANGUAGES)
-        assert {"p_before", "p_after", "accuracy_before", "accuracy_after"} <= set(entry["effect"]["en"])
-        (layer, index), = entry["neurons"]
-        assert 0 <= layer < planted.n_layers and 0 <= index < planted.d_ff
-        column = planted.adapter.ffn_out_projections(planted.model)[layer].weight[:, index]
-        original = bundle.adapter.ffn_out_projections(bundle.model)[layer].weight[:, index]
-        assert not torch.equal(column, original)  # the planted column was written and saved
-
-
-def test_plant_refuses_when_too_few_facts_can_be_planted():
-    from rml_lama.errors import RmlLamaError
-
-    with pytest.raises(RmlLamaError, match="can be planted"):
-        plant(_bundle(), tiny_parallel_release(), PlantOptions(facts=50, **OPTIONS), progress=False)
+    assert planted.d_ff == truth["d_ff"] > truth["base_d_ff"] == 48
+    (entry,) = truth["plants"]
+    (layer, index), = entry["neurons"]
+    assert index in truth["new_neurons"][str(layer)]
+    assert torch.count_nonzero(planted.adapter.ffn_out_projections(planted.model)[layer].weight[:, index]) > 0
