@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from rml_lama.attribution import Attribution, attribute, completeness_gap, path_points
 from rml_lama.errors import RmlLamaError
-from rml_lama.targets import Probe, encode_probes
+from rml_lama.probing.attribution import Attribution, attribute, completeness_gap, path_points
+from rml_lama.probing.targets import Probe, encode_probes
 from tests.tiny_models import FAMILIES, UNENCODABLE, tiny_bundle
 
 SINGLE = Probe("The capital of France is [MASK].", "Paris")
@@ -130,7 +130,7 @@ def test_queries_sharing_passes_equal_queries_one_by_one(family):
 
 
 def test_causal_queries_are_grouped_while_their_rows_fit_one_pass():
-    from rml_lama.attribution import _groups
+    from rml_lama.probing.attribution import _groups
 
     rows = {"a": 10, "b": 10, "c": 25, "d": 5}
     capacity = {"a": 40, "b": 40, "c": 40, "d": 30}  # a group's capacity is its tightest member's
@@ -145,7 +145,7 @@ def test_causal_queries_are_grouped_while_their_rows_fit_one_pass():
 
 
 def test_rows_per_pass_counts_suffix_rows_and_pads_their_keys():
-    from rml_lama.attribution import estimated_row_bytes, rows_per_pass
+    from rml_lama.probing.attribution import estimated_row_bytes, rows_per_pass
 
     bundle = tiny_bundle("llama")
     short, long = encode_probes(bundle, [SINGLE, Probe("Rome is the capital of Italy and Tokyo is [MASK].", "Japan")])
@@ -158,7 +158,7 @@ def test_rows_per_pass_counts_suffix_rows_and_pads_their_keys():
 
 
 def test_gold_probability_and_its_gradient():
-    from rml_lama.attribution import _gold_probability
+    from rml_lama.probing.attribution import _gold_probability
 
     logits = torch.tensor([[0.0, 0.0, 0.0, 0.0], [1.0, 2.0, 3.0, 4.0]], dtype=torch.float64, requires_grad=True)
     gold = torch.tensor([2, 3])

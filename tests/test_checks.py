@@ -8,7 +8,7 @@ import pytest
 
 from rml_lama.checks import CHECKS
 from rml_lama.checks.runner import validate_frame, validate_release
-from rml_lama.release import write_release
+from rml_lama.dataset.release import write_release
 from rml_lama.schema import MASK, F, make_fact_id, template_id
 
 from .test_checks_data import FACTS, RELATION, TEMPLATES, clean_frame, clean_records

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from rml_lama.checks.new_language import check_proposal
+from rml_lama.checks.proposal import check_proposal
 from rml_lama.checks.runner import validate_release
 from rml_lama.cli import main
-from rml_lama.release import SHIPPED_RELEASE, read_release, read_stats, write_release
+from rml_lama.dataset.release import SHIPPED_RELEASE, read_release, read_stats, write_release
 from rml_lama.schema import LANGUAGES, F
 
 from .test_checks_data import clean_records

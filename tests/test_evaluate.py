@@ -9,17 +9,18 @@ one, and `random` (same count, 96 neurons to draw from) must not.
 from __future__ import annotations
 
 import argparse
-import json
 import functools
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from rml_lama.dataset.release import records_frame, write_release
 from rml_lama.errors import RmlLamaError
-from rml_lama.evaluate import (
-    CONFIG_FILE,
+from rml_lama.evaluation.report import write_report
+from rml_lama.evaluation.run import (
     EvalOptions,
     ShardWriter,
     cmd_evaluate,
@@ -27,12 +28,10 @@ from rml_lama.evaluate import (
     read_all_records,
     run_config,
     run_evaluation,
-    shard_path,
 )
-from rml_lama.release import records_frame, write_release
-from rml_lama.report import write_report
+from rml_lama.paths import RUN_CONFIG_FILE, shard_path
+from rml_lama.probing.targets import Probe, answer_probabilities, encode_probes, pad_batch
 from rml_lama.schema import MASK, QueryRecord, make_fact_id, template_id
-from rml_lama.targets import Probe, answer_probabilities, encode_probes, pad_batch
 from tests.tiny_models import UNENCODABLE, tiny_bundle
 
 LANGS = ("en", "fr", "fi")
@@ -147,7 +146,7 @@ def _silenced_bundle():
     return bundle
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def planted_bundle():
     """One agnostic plant: (PLANT_LAYER, PLANT_INDEX) fires on the target fact's queries in every language."""
     bundle = _silenced_bundle()
@@ -158,7 +157,7 @@ def planted_bundle():
 SPECIFIC_INDEX = 20
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def two_plant_bundle():
     """The agnostic plant plus a specific one: (PLANT_LAYER, SPECIFIC_INDEX) fires on the English queries only."""
     bundle = _silenced_bundle()
@@ -273,7 +272,7 @@ def test_two_ranks_share_the_facts_and_together_equal_one_run(tmp_path, finished
     rank0 = {json.loads(line)["fact_id"] for line in shard_path(out, 0).read_text().splitlines()}
     rank1 = {json.loads(line)["fact_id"] for line in shard_path(out, 1).read_text().splitlines()}
     assert rank0 and rank1 and not rank0 & rank1
-    strip = lambda rs: {k: {f: x for f, x in v.items() if f != "rank"} for k, v in rs.items()}  # noqa: E731
+    strip = lambda rs: {k: {f: x for f, x in v.items() if f != "rank"} for k, v in rs.items()}
     assert strip(by_key(out)) == {k: v for k, v in strip(by_key(finished_run)).items() if k[1] == "kn"}
 
 
@@ -357,7 +356,7 @@ def test_cli_run_on_a_saved_model_writes_results_and_report(tmp_path, release_di
     args = cli_args(tmp_path, model=str(model_dir), localizers="matrice,random", steps=2, facts=1, threads=1)
     assert cmd_evaluate(args) == 0
     out = tmp_path / "run"
-    assert json.loads((out / CONFIG_FILE).read_text())["model"] == str(model_dir)
+    assert json.loads((out / RUN_CONFIG_FILE).read_text())["model"] == str(model_dir)
     assert len(read_all_records(out)) == 2 and (out / "report.md").is_file()
 
 
@@ -391,7 +390,7 @@ def test_causal_models_are_evaluated_on_object_final_queries(tmp_path, family):
 
 
 def test_left_to_right_models_get_only_object_final_queries():
-    from rml_lama.evaluate import group_facts
+    from rml_lama.evaluation.run import group_facts
 
     object_final = {r.query for r in records() if r.object_final}
     grouped = group_facts(records_frame(records()), LANGS, None, object_final_only=True)

@@ -10,11 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rml_lama.checks.expectations import load_expectations
-from rml_lama.checks.runner import validate_release
 from rml_lama.cli import main
+from rml_lama.dataset.release import parquet_path, write_release
+from rml_lama.dataset.sources import read_fact_dir, read_template_dir
 from rml_lama.errors import InputError, RmlLamaError
-from rml_lama.release import parquet_path, write_release
-from rml_lama.sources import read_fact_dir, read_template_dir
 
 from .test_checks_data import clean_records
 

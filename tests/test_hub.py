@@ -2,7 +2,8 @@ from unittest import mock
 
 import pytest
 
-from rml_lama import cli, hub, release
+from rml_lama import cli
+from rml_lama.dataset import hub, release
 from rml_lama.errors import RmlLamaError
 from tests.release_fixtures import tiny_records
 

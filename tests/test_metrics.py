@@ -6,8 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from rml_lama.localizers import Localization
-from rml_lama.metrics import (
+from rml_lama.evaluation.metrics import (
     accuracy,
     bootstrap_ci,
     ground_truth_scores,
@@ -20,6 +19,7 @@ from rml_lama.metrics import (
     relative_changes,
     stability,
 )
+from rml_lama.localizers import Localization
 
 
 def test_relative_change_is_dais_metric_and_skips_zero_baselines():
@@ -89,9 +89,9 @@ def test_ground_truth_precision_recall_and_kind():
 
 
 def test_candidate_ranker_agrees_with_the_model_apis_ranking():
-    from rml_lama.metrics import CandidateRanker
+    from rml_lama.evaluation.metrics import CandidateRanker
     from rml_lama.models import scale_neurons
-    from rml_lama.targets import Probe, rank_candidates
+    from rml_lama.probing.targets import Probe, rank_candidates
     from tests.tiny_models import UNENCODABLE, tiny_bundle
 
     bundle = tiny_bundle("bert", layers=2, hidden=32, d_ff=48, seed=1)
@@ -108,9 +108,9 @@ def test_candidate_ranker_agrees_with_the_model_apis_ranking():
 
 
 def test_probe_set_probabilities_agree_with_the_model_api():
+    from rml_lama.evaluation.metrics import ProbeSet
     from rml_lama.models import scale_neurons
-    from rml_lama.metrics import ProbeSet
-    from rml_lama.targets import Probe, answer_probabilities
+    from rml_lama.probing.targets import Probe, answer_probabilities
     from tests.tiny_models import tiny_bundle
 
     for family in ("bert", "gpt2"):

@@ -6,8 +6,9 @@ import json
 import pytest
 import torch
 
-from rml_lama.plant import AGNOSTIC, SPECIFIC, TRUTH_FILE, PlantOptions, plant
+from rml_lama.paths import TRUTH_FILE
 from rml_lama.schema import CORE_LANGUAGES, F
+from rml_lama.testbeds.plant import AGNOSTIC, SPECIFIC, PlantOptions, plant
 
 from .plant_fixtures import tiny_parallel_release
 from .tiny_models import tiny_bundle
@@ -50,8 +51,8 @@ def test_agnostic_plant_raises_the_answer_in_several_languages(planted):
 
 
 def test_attribution_ranks_the_planted_neuron_first(planted):
-    from rml_lama.attribution import attribute
-    from rml_lama.targets import Probe
+    from rml_lama.probing.attribution import attribute
+    from rml_lama.probing.targets import Probe
 
     bundle, release, result = planted
     for entry in result.truth["plants"]:

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from rml_lama import release
+from rml_lama.dataset import release
 from rml_lama.errors import RmlLamaError
 from rml_lama.schema import F, split_of
 from tests.release_fixtures import tiny_records

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 import rml_lama
-from rml_lama.release import CARD_FILE, SHIPPED_RELEASE, read_stats
+from rml_lama.dataset.release import CARD_FILE, SHIPPED_RELEASE, read_stats
 from rml_lama.schema import CORE_LANGUAGES, F
 
 ROOT = Path(__file__).resolve().parent.parent

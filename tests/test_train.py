@@ -5,13 +5,20 @@ import json
 import math
 
 import pandas as pd
-import pytest
 import torch
 
+from rml_lama.paths import MODEL_FACTS_FILE, TRAINING_REPORT_FILE
 from rml_lama.schema import CORE_LANGUAGES, FIELDS, MASK, F, make_fact_id, template_id
-from rml_lama.train import (
-    FACTS_FILE, REPORT_FILE, TrainConfig, build_tokenizer, default_model_path, encode_queries, heldout_templates,
-    select_facts, train_default_model, train_tokenizer_pieces, save_trained,
+from rml_lama.testbeds.train import (
+    TrainConfig,
+    build_tokenizer,
+    default_model_path,
+    encode_queries,
+    heldout_templates,
+    save_trained,
+    select_facts,
+    train_default_model,
+    train_tokenizer_pieces,
 )
 
 SUBJECTS = ["Alda", "Borin", "Cesta", "Dumo", "Erla", "Fosk"]
@@ -92,8 +99,8 @@ def test_tokenizer_round_trips_through_save_and_encodes_probes_like_targets(tmp_
         assert ids.count(tokenizer.mask_token_id) == len(answer)
         assert tokenizer.decode(answer).strip() == text
     from rml_lama.models import bundle_from
-    from rml_lama.targets import Probe, encode_probes
-    from rml_lama.train import build_model
+    from rml_lama.probing.targets import Probe, encode_probes
+    from rml_lama.testbeds.train import build_model
 
     bundle = bundle_from(build_model(len(tokenizer), TrainConfig(hidden_size=16, layers=1, heads=2, d_ff=32), 64),
                          tokenizer)
@@ -131,9 +138,9 @@ def test_saved_checkpoint_loads_and_records_facts(tmp_path):
 
     result = train_default_model(tiny_release(), _tiny_config(max_steps=2), progress=False)
     save_trained(result, tmp_path / "mini", release_note="tiny")
-    facts = json.loads((tmp_path / "mini" / FACTS_FILE).read_text())
+    facts = json.loads((tmp_path / "mini" / MODEL_FACTS_FILE).read_text())
     assert facts["facts"] == result.facts and facts["heldout_templates"] == result.heldout and facts["seed"] == 3
-    assert json.loads((tmp_path / "mini" / REPORT_FILE).read_text())["release"] == "tiny"
+    assert json.loads((tmp_path / "mini" / TRAINING_REPORT_FILE).read_text())["release"] == "tiny"
     bundle = load_model(tmp_path / "mini", device="cpu")
     assert bundle.kind == "masked" and bundle.n_layers == 2 and bundle.d_ff == 64
     state = result.model.state_dict()

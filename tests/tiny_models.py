@@ -39,7 +39,7 @@ SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
 UNENCODABLE = "☃☃"  # characters absent from CORPUS: the tokenizer can only map them to <unk>
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _sentencepiece_vocab(vocab_size: int) -> tuple[tuple[str, float], ...]:
     import sentencepiece as spm
 
@@ -54,7 +54,7 @@ def _sentencepiece_vocab(vocab_size: int) -> tuple[tuple[str, float], ...]:
     return tuple(p for p in pieces if p[0] != "<unk>")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def tiny_tokenizer(vocab_size: int = 120):
     """An XLM-R-style sentencepiece tokenizer (<s> <pad> </s> <unk> <mask>) trained on CORPUS."""
     from transformers import XLMRobertaTokenizer

@@ -1,9 +1,10 @@
 """The registry of validation checks: what a check is, what it returns, and what it sees."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import pandas as pd
 
@@ -37,7 +38,7 @@ class CheckContext:
 
     def normalized(self, name: str) -> list[str]:
         """A text column after Unicode NFKC and case folding (memoised)."""
-        from .text import normalize
+        from ..text import normalize
 
         key = ("normalized", name)
         if key not in self.memo:
@@ -51,7 +52,7 @@ class CheckContext:
 
     @property
     def languages(self) -> list[str]:
-        from ..release import ordered_languages
+        from ..dataset.release import ordered_languages
 
         return ordered_languages(self.frame[F.LANG].dropna().astype(str).unique())
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Optional
 
 import pandas as pd
 from tqdm import tqdm
 
-from .. import __version__
+from .._version import __version__
 from ..errors import RmlLamaError
 from ..schema import F
 from . import CHECKS
@@ -45,7 +46,7 @@ def run_checks(ctx: CheckContext, names: Optional[Sequence[str]] = None, progres
             results.append(CHECKS[name].run(ctx))
         except RmlLamaError:
             raise
-        except Exception as error:  # noqa: BLE001 - one broken check must not hide the others' verdicts
+        except Exception as error:
             results.append(_crashed(name, error))
     return results
 
@@ -106,7 +107,7 @@ def validate_release(
     cache_dir: Optional[Path] = None, workers: int = 2, progress: bool = False,
 ) -> ValidationReport:
     """Validate a release folder (its rows, stats.json and checksum)."""
-    from ..release import read_release, read_stats, release_checksum
+    from ..dataset.release import read_release, read_stats, release_checksum
 
     folder = Path(folder)
     frame = read_release(folder)
@@ -139,6 +140,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_validate_language(args: argparse.Namespace) -> int:
-    from .new_language import validate_language
+    from .proposal import validate_language
 
     return validate_language(args)

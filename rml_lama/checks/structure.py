@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..paths import SPLIT_COLUMN
 from ..schema import ARROW_TYPES, FIELDS, RELATIONS, TEMPLATE_SOURCES, F, split_of, template_id
 from .registry import CheckContext, Finding, register
 
-SPLIT_COLUMN = "split"
 OPTIONAL_FIELDS = (F.ALIGNED_ID,)
 STATS_KEYS = (
     "core_languages", "languages", "facts_parallel_core", "queries", "queries_core_total", "queries_total",
@@ -101,7 +101,7 @@ def check_core_parallel(ctx: CheckContext) -> Finding:
 def check_release_stats(ctx: CheckContext) -> Finding:
     if ctx.stats is None:
         return Finding(message="skipped: no stats.json (not a release folder)")
-    from ..release import compute_stats, release_checksum
+    from ..dataset.release import compute_stats, release_checksum
 
     actual = compute_stats(ctx.frame)
     problems = [f"stats.json {key} = {ctx.stats.get(key)!r}, rows give {actual[key]!r}"

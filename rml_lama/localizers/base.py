@@ -46,7 +46,7 @@ class FactAttributions:
     def for_lang(self, baseline: str, lang: str) -> list[QueryScores]:
         return self.queries.get(baseline, {}).get(lang, [])
 
-    def half(self, which: int) -> "FactAttributions":
+    def half(self, which: int) -> FactAttributions:
         """The queries at even (`which=0`) or odd (`which=1`) positions of every language and baseline."""
         return FactAttributions(
             self.fact_id,
@@ -100,7 +100,7 @@ class Localization:
         }
 
     @classmethod
-    def from_json(cls, obj: dict) -> "Localization":
+    def from_json(cls, obj: dict) -> Localization:
         return cls(
             per_lang={lang: [tuple(n) for n in ns] for lang, ns in obj["per_lang"].items()},
             agnostic=[tuple(n) for n in obj["agnostic"]],

@@ -6,8 +6,9 @@ needs is reached through an Adapter, so the engine itself is architecture-agnost
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 
 def resolve_path(root: Any, path: str) -> Any:

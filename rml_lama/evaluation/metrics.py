@@ -9,11 +9,12 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from typing import Iterable, Optional, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Optional
 
 import numpy as np
 
-from .localizers.base import Localization, Neuron
+from ..localizers.base import Localization, Neuron
 
 SUPPRESS = 0.0
 ENHANCE = 2.0
@@ -161,8 +162,8 @@ def neuron_map(neurons: Iterable[Neuron]) -> dict[int, list[int]]:
 
 def intervention_probs(bundle, probes, neurons: Iterable[Neuron], factor: float, batch_size: int = 32) -> np.ndarray:
     """Gold probabilities of the probes with the neurons' activations multiplied by `factor`."""
-    from .models import scale_neurons
-    from .targets import answer_probabilities
+    from ..models import scale_neurons
+    from ..probing.targets import answer_probabilities
 
     by_layer = neuron_map(neurons)
     if not probes:
@@ -175,8 +176,8 @@ def intervention_probs(bundle, probes, neurons: Iterable[Neuron], factor: float,
 
 def intervention_ranks(bundle, probes, candidates: list[list[str]], neurons: Iterable[Neuron], factor: float):
     """Gold ranks among candidates (0 = first) with the neurons' activations multiplied by `factor`."""
-    from .models import scale_neurons
-    from .targets import rank_candidates
+    from ..models import scale_neurons
+    from ..probing.targets import rank_candidates
 
     by_layer = neuron_map(neurons)
     if not probes:
@@ -193,8 +194,8 @@ def target_log_probs(bundle, encoded, batch_size: int = 32) -> list[np.ndarray]:
     LM head at the target positions only; other models run their full forward."""
     import torch
 
-    from .models import target_positions
-    from .targets import pad_batch
+    from ..models import target_positions
+    from ..probing.targets import pad_batch
 
     adapter = bundle.adapter
     head_only_at_targets = bundle.kind == "masked" and adapter.final_norm(bundle.model) is None
@@ -222,7 +223,7 @@ class ProbeSet:
     """Probes encoded once, whose gold probabilities are then computed under any number of interventions."""
 
     def __init__(self, bundle, probes, batch_size: int = 32):
-        from .targets import encode_probes
+        from ..probing.targets import encode_probes
 
         self.bundle, self.batch_size = bundle, batch_size
         self.encoded = encode_probes(bundle, list(probes)) if probes else []
@@ -230,7 +231,7 @@ class ProbeSet:
     def probs_with(self, neurons: Iterable[Neuron], factor: float, indices: Optional[Sequence[int]] = None) -> np.ndarray:
         """Joint probability of each gold answer (product over its tokens, as `answer_probabilities(...,
         aggregation="sum")`) with the neurons' activations multiplied by `factor`."""
-        from .models import scale_neurons
+        from ..models import scale_neurons
 
         indices = list(range(len(self.encoded))) if indices is None else list(indices)
         items = [self.encoded[i] for i in indices]
@@ -256,8 +257,8 @@ class CandidateRanker:
     """
 
     def __init__(self, bundle, probes, candidates_per_probe: list[list[str]], batch_size: int = 32):
-        from .errors import RmlLamaError
-        from .targets import Probe, encode_probes
+        from ..errors import RmlLamaError
+        from ..probing.targets import Probe, encode_probes
 
         self.bundle, self.probes, self.candidates = bundle, list(probes), [list(c) for c in candidates_per_probe]
         self.batch_size = batch_size
@@ -290,7 +291,7 @@ class CandidateRanker:
 
     def ranks(self, indices: Optional[Sequence[int]] = None) -> np.ndarray:
         """Ranks of the probes at `indices` (default all) under whatever intervention is active."""
-        from .targets import rank_candidates
+        from ..probing.targets import rank_candidates
 
         indices = list(range(len(self.probes))) if indices is None else list(indices)
         if not indices:
@@ -308,7 +309,7 @@ class CandidateRanker:
 
     def ranks_with(self, neurons: Iterable[Neuron], factor: float, indices: Optional[Sequence[int]] = None):
         """Ranks with the neurons' activations multiplied by `factor` (no neurons: the unmodified model)."""
-        from .models import scale_neurons
+        from ..models import scale_neurons
 
         by_layer = neuron_map(neurons)
         if not by_layer:

@@ -21,13 +21,17 @@ from __future__ import annotations
 
 import functools
 import inspect
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
-from .errors import RmlLamaError
+from ..errors import RmlLamaError
 from .targets import AGGREGATIONS, EncodedProbe, Probe, aggregate_token_probs, encode_probes
+
+if TYPE_CHECKING:  # torch is imported where it is used: importing this module stays cheap
+    import torch
 
 RULES = ("left", "right", "middle", "trapezoid")
 BASELINES = ("zero", "amig")
@@ -37,7 +41,7 @@ BASELINES = ("zero", "amig")
 class Attribution:
     """Neuron attributions of one probe: scores[i] belongs to layer layers[i]."""
 
-    scores: "torch.FloatTensor"  # [n_selected_layers, d_ff], float32, CPU
+    scores: torch.FloatTensor  # [n_selected_layers, d_ff], float32, CPU
     layers: list[int]
     gold_prob: float  # the gold answer's probability (aggregated as `aggregation`, see targets.py)
     baseline_prob: float  # the same with one layer's neurons at the baseline, averaged over `layers`
@@ -46,7 +50,7 @@ class Attribution:
     rule: str = "left"
     aggregation: str = "sum"
     token_probs: list[float] = field(default_factory=list)  # natural probability of each answer token
-    baseline_token_probs: Optional["torch.Tensor"] = None  # [n_selected_layers, n_answer_tokens], float64
+    baseline_token_probs: Optional[torch.Tensor] = None  # [n_selected_layers, n_answer_tokens], float64
 
     def completeness(self) -> tuple[np.ndarray, np.ndarray]:
         """Per selected layer: (sum of the attributions, aggregated P_t(input) - P_t(baseline)).
@@ -329,7 +333,7 @@ def _run_rows(bundle, replay: _Replay, rows: Sequence[_Row], natural, base, answ
     return probs.detach(), torch.cat(grads)  # leaves joined in row order (rows are sorted by layer)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _gold_probability():
     """softmax(logits)[r, gold[r]] per row, as an autograd function that keeps the softmax for its backward,
     dp/dz = p (onehot(gold) - softmax): two passes over the head's [rows, vocab] output each way, where
@@ -383,7 +387,7 @@ def _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_
     if internal_batch_size < 1:
         raise RmlLamaError(f"internal_batch_size must be positive, got {internal_batch_size}")
     path_points(steps, rule)
-    selected = list(range(bundle.n_layers)) if layers is None else sorted({int(l) for l in layers})
+    selected = list(range(bundle.n_layers)) if layers is None else sorted({int(layer) for layer in layers})
     if not selected or selected[0] < 0 or selected[-1] >= bundle.n_layers:
         raise RmlLamaError(f"layers must be within 0..{bundle.n_layers - 1}, got {layers}")
     return selected
@@ -454,7 +458,7 @@ def _result(natural, base, grad_sum, base_probs, gold_log_probs, layers, steps, 
     import torch
 
     n_tokens = grad_sum.shape[1]
-    delta = torch.stack([(natural[l] - base[l])[:n_tokens] for l in layers]).to(grad_sum.dtype)
+    delta = torch.stack([(natural[layer] - base[layer])[:n_tokens] for layer in layers]).to(grad_sum.dtype)
     per_token = delta * grad_sum
     scores = per_token.mean(dim=1) if aggregation == "mean" else per_token.sum(dim=1)
     token_probs = np.exp(gold_log_probs)
@@ -474,7 +478,7 @@ def _result(natural, base, grad_sum, base_probs, gold_log_probs, layers, steps, 
 
 
 def _d_model(config) -> int:
-    return int(getattr(config, "hidden_size", None) or getattr(config, "n_embd"))
+    return int(getattr(config, "hidden_size", None) or config.n_embd)
 
 
 def estimated_row_bytes(bundle, positions: int, keys: int) -> int:

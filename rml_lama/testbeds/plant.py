@@ -23,16 +23,19 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 import pandas as pd
 
-from .errors import RmlLamaError
-from .io import atomic_directory, atomic_write_json
-from .schema import CORE_LANGUAGES, F, LANGUAGES, MASK
+from ..errors import RmlLamaError
+from ..io import atomic_directory, atomic_write_json
+from ..paths import MODEL_FACTS_FILE, TRUTH_FILE
+from ..schema import CORE_LANGUAGES, F
 
-TRUTH_FILE = "truth.json"
+if TYPE_CHECKING:  # torch is imported where it is used: importing this module stays cheap
+    import torch
+
 AGNOSTIC, SPECIFIC = "agnostic", "specific"
 SILENT = 4.0  # background pre-activation the reading side aims below
 
@@ -70,11 +73,11 @@ class PlantOptions:
 
 
 def _key(seed: int, text: str) -> str:
-    return hashlib.sha256(f"{seed}:{text}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{seed}:{text}".encode()).hexdigest()
 
 
 def _in_proj(bundle, layer: int):
-    from .models import resolve_path
+    from ..models import resolve_path
 
     path = FFN_IN_PROJ.get(bundle.adapter.name)
     if path is None or bundle.kind != "masked":
@@ -90,8 +93,8 @@ def _out_proj(bundle, layer: int):
 # ------------------------------------------------------------------------------------------- encoding
 def _batches(bundle, queries: list[str], answers: list[str], batch_size: int = 128):
     """Yield (start, input ids, attention, target mask, encoded probes) for the queries encoded as probes
-    (rml_lama.targets: the [MASK] becomes one mask token per answer token)."""
-    from .targets import Probe, encode_probes, pad_batch
+    (rml_lama.probing.targets: the [MASK] becomes one mask token per answer token)."""
+    from ..probing.targets import Probe, encode_probes, pad_batch
 
     encoded = encode_probes(bundle, [Probe(q, a) for q, a in zip(queries, answers)])
     for start in range(0, len(encoded), batch_size):
@@ -135,9 +138,9 @@ def greedy_predictions(bundle, queries: list[str], answers: list[str]) -> list[t
 
 # ------------------------------------------------------------------------------------------- choosing
 def probes_encode(bundle, frame: pd.DataFrame) -> pd.Series:
-    """Per row: the query encodes as a probe (rml_lama.targets rules: answer length, unknown answer tokens)
+    """Per row: the query encodes as a probe (rml_lama.probing.targets rules: answer length, unknown answer tokens)
     and holds no unknown token either."""
-    from .targets import Probe, encode_probes
+    from ..probing.targets import Probe, encode_probes
 
     unk = bundle.tokenizer.unk_token_id
 
@@ -191,7 +194,7 @@ def choose_plants(release: pd.DataFrame, bundle, options: PlantOptions, exclude:
     return specs
 
 
-def least_used_neuron(bundle, layer: int, background: "torch.Tensor", taken: set[int]) -> int:
+def least_used_neuron(bundle, layer: int, background: torch.Tensor, taken: set[int]) -> int:
     """The neuron of `layer` that contributes least on the background (mean |act| x |output column|)."""
     import torch
 
@@ -369,11 +372,11 @@ def relation_candidates(release: pd.DataFrame, known: set[str], per_relation: in
 def answer_figures(bundle, queries: pd.DataFrame, candidates: dict) -> pd.DataFrame:
     """Per query: gold probability (answer_probabilities, "sum" = joint) and whether the gold is ranked first
     among the relation's candidates (rank_candidates)."""
-    from .targets import Probe, answer_probabilities, rank_candidates
+    from ..probing.targets import Probe, answer_probabilities, rank_candidates
 
     probes = [Probe(q, a) for q, a in zip(queries[F.QUERY], queries[F.OBJ_LABEL])]
-    cands = [sorted(set(candidates.get((r, l), [])) | {a})
-             for r, l, a in zip(queries[F.RELATION], queries[F.LANG], queries[F.OBJ_LABEL])]
+    cands = [sorted(set(candidates.get((r, lang), [])) | {a})
+             for r, lang, a in zip(queries[F.RELATION], queries[F.LANG], queries[F.OBJ_LABEL])]
     probs = answer_probabilities(bundle, probes)
     ranks = rank_candidates(bundle, probes, cands)
     return pd.DataFrame({F.LANG: list(queries[F.LANG]), "p": np.asarray(probs, dtype=float),
@@ -402,11 +405,10 @@ class PlantResult:
 
 
 def _known_facts(model_path: Optional[Path]) -> set[str]:
-    from .train import FACTS_FILE
 
-    if model_path is None or not (Path(model_path) / FACTS_FILE).exists():
+    if model_path is None or not (Path(model_path) / MODEL_FACTS_FILE).exists():
         return set()
-    return set(json.loads((Path(model_path) / FACTS_FILE).read_text(encoding="utf-8"))["facts"])
+    return set(json.loads((Path(model_path) / MODEL_FACTS_FILE).read_text(encoding="utf-8"))["facts"])
 
 
 def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] = frozenset(),
@@ -481,7 +483,7 @@ def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] 
 
 def cmd_plant(args: argparse.Namespace) -> int:
     """`rml-lama plant`: plant facts into a model and save it with truth.json."""
-    from .models import load_model
+    from ..models import load_model
     from .train import _read_release, default_model_path
 
     model_path = Path(args.model) if args.model else default_model_path()

@@ -12,13 +12,14 @@ Aggregation over the answer's tokens (one meaning per name; all agree for single
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Optional
 
 import numpy as np
 
-from .errors import RmlLamaError
-from .schema import MASK
+from ..errors import RmlLamaError
+from ..schema import MASK
 
 AGGREGATIONS = ("sum", "joint", "mean", "first")
 DEFAULT_MAX_ANSWER_TOKENS = 8
@@ -182,7 +183,7 @@ def token_log_probs(bundle, encoded: Sequence[EncodedProbe], batch_size: int = 3
     """
     import torch
 
-    from .models import target_positions
+    from ..models import target_positions
 
     bundle.model.eval()
     results: list[np.ndarray] = []

@@ -13,19 +13,20 @@ import hashlib
 import json
 import time
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Optional, Sequence, Union
+from typing import Optional, Union
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from . import __version__
-from .card import render_card
-from .errors import RmlLamaError
-from .io import atomic_directory, atomic_write_json
-from .schema import (
+from .._version import __version__
+from ..errors import RmlLamaError
+from ..io import atomic_directory, atomic_write_json
+from ..paths import BUILD_REPORT_FILE, CARD_FILE, RELEASE_DATA_DIR, SHIPPED_RELEASE, SPLIT_COLUMN, STATS_FILE
+from ..schema import (
     ALL_CONFIG,
     ARROW_TYPES,
     CORE_LANGUAGES,
@@ -36,13 +37,9 @@ from .schema import (
     QueryRecord,
     split_of,
 )
+from .card import render_card
 
 PathLike = Union[str, Path]
-SHIPPED_RELEASE = Path(__file__).parent / "data" / "release"
-SPLIT_COLUMN = "split"
-STATS_FILE = "stats.json"
-REPORT_FILE = "build_report.json"
-CARD_FILE = "README.md"
 
 ARROW_SCHEMA = pa.schema(
     [pa.field(name, pa.bool_() if ARROW_TYPES[name] == "bool" else pa.string(), nullable=True) for name in FIELDS]
@@ -161,7 +158,7 @@ def write_release(
         stats["checksum"] = release_checksum(tmp)
         sizes = {key: (part.num_rows, part.nbytes) for key, part in parts.items()}
         atomic_write_json(tmp / STATS_FILE, stats)
-        atomic_write_json(tmp / REPORT_FILE, report or {})
+        atomic_write_json(tmp / BUILD_REPORT_FILE, report or {})
         (tmp / CARD_FILE).write_text(render_card(frame, stats, report or {}, sizes), encoding="utf-8")
     return out
 
@@ -169,7 +166,7 @@ def write_release(
 # ---------------------------------------------------------------------------------------------- reading
 def _release_folder(folder: Optional[PathLike]) -> Path:
     path = Path(folder) if folder is not None else SHIPPED_RELEASE
-    if not (path / STATS_FILE).is_file() or not (path / "data").is_dir():
+    if not (path / STATS_FILE).is_file() or not (path / RELEASE_DATA_DIR).is_dir():
         hint = " (run `rml-lama build` first)" if folder is not None else " (the package ships no release)"
         raise RmlLamaError(f"{path} is not an RML-LAMA release: no {STATS_FILE} or data/ folder{hint}")
     return path
@@ -234,8 +231,8 @@ def load(lang: str, split: Optional[str] = None, folder: Optional[PathLike] = No
 # ------------------------------------------------------------------------------------------------ build
 def build(out: PathLike, sources_root: Optional[PathLike] = None, extended: bool = True) -> dict:
     """Generate RML-LAMA from the sources and write the release folder; returns its stats."""
+    from ..schema import EXTENDED_LANGUAGES
     from .generate import generate
-    from .schema import EXTENDED_LANGUAGES
     from .sources import SourceSet
 
     languages = CORE_LANGUAGES + (EXTENDED_LANGUAGES if extended else ())

@@ -6,13 +6,15 @@ import argparse
 import contextlib
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 import pandas as pd
 
 from ..errors import InputError, RmlLamaError
+from ..paths import BUILD_REPORT_FILE
 from ..schema import CORE_LANGUAGES, FIELDS, LANGUAGES, F, Language, QueryRecord
 from .expectations import Expectations, LanguageExpectation, load_expectations
 from .registry import Check, CheckContext, CheckResult, Finding, to_result
@@ -60,10 +62,10 @@ def core_fact_keys(release: pd.DataFrame) -> list[tuple[str, str, str]]:
 def build_proposal(lang: str, templates_dir: Path, facts_dir: Path, release: pd.DataFrame,
                    expected: LanguageExpectation) -> Proposal:
     """Read the proposal (sources readers), prepare its templates and generate its queries for the release's
-    core facts with the same rules as the shipped languages (rml_lama.generate)."""
-    from ..generate import Rejections, facts_by_key, language_queries, prepare_templates, user_candidates
-    from ..release import records_frame
-    from ..sources import read_fact_dir, read_template_dir
+    core facts with the same rules as the shipped languages (rml_lama.dataset.generate)."""
+    from ..dataset.generate import Rejections, facts_by_key, language_queries, prepare_templates, user_candidates
+    from ..dataset.release import records_frame
+    from ..dataset.sources import read_fact_dir, read_template_dir
 
     raw_templates = read_template_dir(templates_dir)
     raw_facts = read_fact_dir(facts_dir)
@@ -146,7 +148,7 @@ def check_proposal(lang: str, templates_dir: Path, facts_dir: Path, release_dir:
                    tokenizer: Optional[str] = None, expectations: Optional[Expectations] = None,
                    workers: int = 2, cache_dir: Optional[Path] = None) -> tuple[ValidationReport, Proposal]:
     """Validate a proposed language against a release; returns the report and the generated proposal."""
-    from ..release import read_release, release_checksum
+    from ..dataset.release import read_release, release_checksum
     from . import CHECKS
 
     expectations = expectations or load_expectations()
@@ -175,7 +177,7 @@ def check_proposal(lang: str, templates_dir: Path, facts_dir: Path, release_dir:
 
 def add_language(release_dir: Path, proposal: Proposal, out: Path) -> Path:
     """Write a copy of the release with the proposal's config added (atomic; the release is untouched)."""
-    from ..release import REPORT_FILE, read_release, write_release
+    from ..dataset.release import read_release, write_release
 
     release = read_release(release_dir)
     if proposal.lang in set(release[F.LANG]):
@@ -186,7 +188,7 @@ def add_language(release_dir: Path, proposal: Proposal, out: Path) -> Path:
     records = [QueryRecord(**{k: (None if k == F.ALIGNED_ID and not isinstance(v, str) else v)
                               for k, v in row.items()}) for row in combined.to_dict("records")]
     build_report = {}
-    report_path = Path(release_dir) / REPORT_FILE
+    report_path = Path(release_dir) / BUILD_REPORT_FILE
     if report_path.is_file():
         build_report = json.loads(report_path.read_text(encoding="utf-8"))
     build_report.setdefault("added_languages", {})[proposal.lang] = proposal.rejections

@@ -5,7 +5,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from ..schema import MASK, OBJECT_SLOT, SUBJECT_SLOT
+from .schema import MASK, OBJECT_SLOT, SUBJECT_SLOT
 
 SCRIPT_LETTERS: dict[str, frozenset[str]] = {
     "Latin": frozenset({"LATIN"}),

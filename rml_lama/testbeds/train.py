@@ -26,17 +26,15 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from .errors import RmlLamaError
-from .io import atomic_directory, atomic_write_json
-from .schema import CORE_LANGUAGES, F, MASK
-
-FACTS_FILE = "rml_lama_facts.json"
-REPORT_FILE = "training_report.json"
+from ..errors import RmlLamaError
+from ..io import atomic_directory, atomic_write_json
+from ..paths import DEFAULT_MODEL_DIR, MODEL_FACTS_FILE, TRAINING_REPORT_FILE
+from ..schema import CORE_LANGUAGES, MASK, F
 
 
 def default_model_path() -> Path:
     """The folder of the default model shipped inside the package (an HF `save_pretrained` folder)."""
-    return Path(__file__).resolve().parent / "data" / "models" / "rml-lama-mini"
+    return DEFAULT_MODEL_DIR
 
 
 @dataclass
@@ -66,7 +64,7 @@ class TrainConfig:
 
 # ------------------------------------------------------------------------------------------- data choice
 def _stable_key(seed: int, text: str) -> str:
-    return hashlib.sha256(f"{seed}:{text}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{seed}:{text}".encode()).hexdigest()
 
 
 def parallel_facts(df: pd.DataFrame, langs: tuple[str, ...] = CORE_LANGUAGES) -> pd.DataFrame:
@@ -156,7 +154,7 @@ class Encoded:
 
 def answer_token_ids(tokenizer, answers: list[str]) -> list[list[int]]:
     """Each answer's tokens on its own, without sentencepiece's bare word-start piece before CJK text (the rule
-    of `rml_lama.targets`, so training examples are exactly the probes the evaluation builds)."""
+    of `rml_lama.probing.targets`, so training examples are exactly the probes the evaluation builds)."""
     bare = {tokenizer.convert_tokens_to_ids(piece) for piece in ("▁",)} - {tokenizer.unk_token_id}
     result = []
     for ids in tokenizer(list(answers), add_special_tokens=False)["input_ids"]:
@@ -322,7 +320,7 @@ def candidate_logprobs(model, tokenizer, queries: list[str], candidates: list[li
     keys = list(jobs)
     texts = [queries[qi].replace(MASK, tokenizer.mask_token * k) for qi, k in keys]
     rows = tokenizer(texts)["input_ids"]
-    log_probs: dict[tuple[int, int], "torch.Tensor"] = {}
+    log_probs: dict[tuple[int, int], torch.Tensor] = {}
     with torch.no_grad():
         for start in range(0, len(keys), batch_size):
             chunk = rows[start : start + batch_size]
@@ -447,17 +445,17 @@ def save_trained(result: TrainingResult, out: Path, release_note: Optional[str] 
         result.model.save_pretrained(tmp)
         result.tokenizer.save_pretrained(tmp)
         config = result.report["config"]
-        atomic_write_json(tmp / FACTS_FILE, {
+        atomic_write_json(tmp / MODEL_FACTS_FILE, {
             "facts": result.facts, "heldout_templates": result.heldout, "seed": config["seed"],
             "langs": config["langs"], "release": release_note, "figures": result.report["figures"],
         })
-        atomic_write_json(tmp / REPORT_FILE, {**result.report, "release": release_note})
+        atomic_write_json(tmp / TRAINING_REPORT_FILE, {**result.report, "release": release_note})
 
 
 def _read_release(folder: Optional[str], langs: tuple[str, ...]) -> pd.DataFrame:
     if folder is not None and str(folder).endswith(".parquet"):
         return pd.read_parquet(folder)
-    from .release import read_release
+    from ..dataset.release import read_release
 
     return read_release(folder, langs=list(langs))
 
