@@ -9,14 +9,14 @@ Random-weight models of real shapes (BERT-base: 12 layers, 768/3072, vocab 30522
 576/1536, 9 heads, 3 KV heads, vocab 49152), CPU, the same probes, steps, layers and zero baseline for every
 implementation, run alternately query by query after one untimed warm-up call each (the machine is shared: read the ratios,
 not the times).
-  engine  rml_lama.attribution.attribute (prefix-cached restarts, head at the target, causal suffix rows)
+  engine  rml_lama.probing.attribution.attribute (prefix-cached restarts, head at the target, causal suffix rows)
   plain   per layer, the m steps as one batch through the whole model, head at every position (Dai et al./
           EleutherAI style; its scores are checked against the engine's)
   captum  captum LayerIntegratedGradients on the layer's neuron vector at the target (riemann_left), the m
           steps as one batch, the whole model per step
 Probes: five hand-written parallel queries with the tiny test tokenizer (default), or, with --release-sample N,
 N object-final test queries per core language drawn (seeded) from the shipped release and tokenized by a local
-tokenizer folder (--tokenizer; e.g. SmolLM2's, cached by rml_lama.pretrained): real queries at real lengths.
+tokenizer folder (--tokenizer; e.g. SmolLM2's, cached by rml_lama.testbeds.pretrained): real queries at real lengths.
 Causal speed-ups grow with the query length, so the report gives each query's length and ratio.
 Also: matmul FLOPs per query (torch FlopCounterMode, forward + gradient) against the prefix-cached lower
 bound (each row runs only the blocks from its layer up, only the positions that can change, head at one
@@ -31,12 +31,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import torch  # noqa: E402
+import torch
 
-from rml_lama.attribution import attribute, path_points  # noqa: E402
-from rml_lama.models import bundle_from  # noqa: E402
-from rml_lama.targets import Probe, encode_probes  # noqa: E402
-from tests.tiny_models import tiny_tokenizer  # noqa: E402
+from rml_lama.models import bundle_from
+from rml_lama.probing.attribution import attribute, path_points
+from rml_lama.probing.targets import Probe, encode_probes
+from rml_lama.testbeds.tiny import tiny_tokenizer
 
 PROBES = [  # parallel queries; with the tiny tokenizer a causal prompt is 9-20 tokens (printed in the report)
     Probe("Ranskan pääkaupunki on [MASK].", "Pariisi"),
@@ -50,8 +50,8 @@ PROBES = [  # parallel queries; with the tiny tokenizer a causal prompt is 9-20 
 def release_probes(bundle, per_language: int, seed: int = 0) -> list[Probe]:
     """`per_language` object-final test queries of each core language from the shipped release (seeded; queries
     the engine would refuse, such as answers over max_answer_tokens, are passed over as `evaluate` does)."""
+    from rml_lama.dataset.release import read_release
     from rml_lama.errors import RmlLamaError
-    from rml_lama.release import read_release
     from rml_lama.schema import CORE_LANGUAGES
 
     frame = read_release(langs=CORE_LANGUAGES, split="test")
@@ -233,8 +233,8 @@ def benchmark(name: str, args) -> list[str]:
         "plain": lambda p: run_plain(bundle, p, args.steps, layers),
         "captum": lambda p: run_captum(bundle, p, args.steps, layers),
     }
-    seconds = {k: 0.0 for k in impls}  # wall clock
-    cpu = {k: 0.0 for k in impls}  # this process's CPU time: less sensitive to other users of the machine
+    seconds = dict.fromkeys(impls, 0.0)  # wall clock
+    cpu = dict.fromkeys(impls, 0.0)  # this process's CPU time: less sensitive to other users of the machine
     worst_diff = {k: 0.0 for k in impls if k != "engine"}
     peak = 0.0
     # one untimed call each: first-call costs (allocator, lazy imports, caches) stay out of every figure

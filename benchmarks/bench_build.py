@@ -3,7 +3,7 @@
 
     python benchmarks/bench_build.py [--repeat 1] [--core-only]
 
-Reports the wall time of `rml_lama.generate.generate()` (reading + checksums + templates + queries), the
+Reports the wall time of `rml_lama.dataset.generate.generate()` (reading + checksums + templates + queries), the
 time spent reading the sources alone, and the figures the issue sets as targets.
 """
 from __future__ import annotations
@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rml_lama.generate import generate  # noqa: E402
-from rml_lama.schema import CORE_LANGUAGES, EXTENDED_LANGUAGES  # noqa: E402
-from rml_lama.sources import SourceSet  # noqa: E402
+from rml_lama.dataset.generate import generate
+from rml_lama.dataset.sources import SourceSet
+from rml_lama.schema import CORE_LANGUAGES, EXTENDED_LANGUAGES
 
 
 def time_reading(languages) -> float:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rml_lama.checks.report import write_report
 from rml_lama.checks.runner import validate_release
-from rml_lama.release import SHIPPED_RELEASE
+from rml_lama.dataset.release import SHIPPED_RELEASE
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """RML-LAMA: a rephrased, multilingual LAMA benchmark, and a toolkit that localizes the neurons holding facts."""
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: F401
 
 
 def load(lang: str, split=None):
@@ -9,6 +9,6 @@ def load(lang: str, split=None):
 
     `split=None` gives a DatasetDict with "validation" and "test"; a split name gives that Dataset.
     """
-    from .release import load as _load
+    from .dataset.release import load as _load  # `import rml_lama` stays free of pandas and pyarrow
 
     return _load(lang, split=split)

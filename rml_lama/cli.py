@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Optional
 
 from .errors import RmlLamaError
 
@@ -78,8 +79,17 @@ def _add_report(p: argparse.ArgumentParser) -> None:
 def _add_train_model(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="models/rml-lama-mini", help="checkpoint folder")
     p.add_argument("--release", default=None, help="release folder (default: the shipped release)")
-    p.add_argument("--facts", type=int, default=300, help="parallel facts to train on")
+    p.add_argument("--facts", type=int, default=300, help="parallel facts to train on (--design all only)")
     p.add_argument("--epochs", type=float, default=None)
+    p.add_argument("--max-steps", type=int, default=None, help="optimiser steps (default 8000)")
+    p.add_argument("--design", choices=("transfer", "all"), default=None,
+                   help="transfer: control facts + transfer facts with held-out languages (default); all: every "
+                        "fact in every language (the older recipe)")
+    p.add_argument("--code-switch-share", type=float, default=None,
+                   help="share of trained queries repeated with the subject's label in another language (0.5)")
+    p.add_argument("--dictionary-per-entity", type=int, default=None, help="entity-label lines per entity (0)")
+    p.add_argument("--translation-per-fact-lang", type=int, default=None, help="translation-pair lines (0)")
+    p.add_argument("--align-weight", type=float, default=None, help="InfoNCE alignment weight (0)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a shared 2-core box)")
     p.add_argument("--seed", type=int, default=0)
 
@@ -117,19 +127,19 @@ def _add_list(p: argparse.ArgumentParser) -> None:
 
 # name -> (help, add-arguments, "module:function" that runs it and returns an exit code)
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], str]] = {
-    "build": ("generate the benchmark into a hub-ready folder", _add_build, "rml_lama.release:cmd_build"),
+    "build": ("generate the benchmark into a hub-ready folder", _add_build, "rml_lama.dataset.release:cmd_build"),
     "validate": ("check a release; exit 1 if any error-level check fails", _add_validate,
                  "rml_lama.checks.runner:cmd_validate"),
     "validate-language": ("check a proposed new language against a release", _add_validate_language,
-                          "rml_lama.checks.runner:cmd_validate_language"),
-    "publish": ("upload a release folder to the Hugging Face Hub", _add_publish, "rml_lama.hub:cmd_publish"),
+                          "rml_lama.checks.proposal:validate_language"),
+    "publish": ("upload a release folder to the Hugging Face Hub", _add_publish, "rml_lama.dataset.hub:cmd_publish"),
     "evaluate": ("localize knowledge neurons and score the localizers", _add_evaluate,
-                 "rml_lama.evaluate:cmd_evaluate"),
-    "report": ("tables and plots from an evaluation run", _add_report, "rml_lama.report:cmd_report"),
+                 "rml_lama.evaluation.run:cmd_evaluate"),
+    "report": ("tables and plots from an evaluation run", _add_report, "rml_lama.evaluation.report:cmd_report"),
     "train-model": ("train the small default multilingual masked LM", _add_train_model,
-                    "rml_lama.train:cmd_train_model"),
+                    "rml_lama.testbeds.train:cmd_train_model"),
     "plant": ("write facts into chosen neurons: a model with a known ground truth", _add_plant,
-              "rml_lama.plant:cmd_plant"),
+              "rml_lama.testbeds.plant:cmd_plant"),
     "pipeline": ("the main job: build, validate, evaluate the default model, report", _add_pipeline,
                  "rml_lama.pipeline:cmd_pipeline"),
     "list": ("list a registry (localizers, checks, adapters, languages, relations)", _add_list,

@@ -8,7 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from rml_lama.release import CARD_FILE, SHIPPED_RELEASE, build, stats_table
+from rml_lama.dataset.release import CARD_FILE, SHIPPED_RELEASE, build, stats_table
 
 ROOT = Path(__file__).resolve().parent.parent
 

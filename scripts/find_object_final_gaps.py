@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rml_lama import morphology  # noqa: E402
-from rml_lama.schema import CORE_LANGUAGES, RELATIONS  # noqa: E402
-from rml_lama.sources import SourceSet  # noqa: E402
+from rml_lama.dataset import morphology
+from rml_lama.dataset.sources import SourceSet
+from rml_lama.schema import CORE_LANGUAGES, RELATIONS
 
 CURATED = Path(__file__).resolve().parent.parent / "rml_lama" / "data" / "curated" / "templates.jsonl"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from rml_lama.cli import main
-from rml_lama.train import default_model_path
+from rml_lama.testbeds.train import default_model_path
 
 if __name__ == "__main__":
     sys.exit(main(["train-model", "--out", str(default_model_path()), *sys.argv[1:]]))

@@ -5,7 +5,7 @@ import json
 from collections import Counter
 from importlib import resources
 
-from rml_lama import morphology
+from rml_lama.dataset import morphology
 from rml_lama.schema import CORE_LANGUAGES, LANGUAGES, OBJECT_SLOT, RELATIONS, SUBJECT_SLOT
 
 CURATED = resources.files("rml_lama") / "data" / "curated"
@@ -67,7 +67,7 @@ KNOWN_BAD_QLOC = {("P1303", "ja", "[X]は[Y]を演じます。"), ("P1303", "ko"
 
 
 def test_lexicon_accepts_the_clean_query_localization_templates():
-    from rml_lama.sources import SourceSet
+    from rml_lama.dataset.sources import SourceSet
 
     sources = SourceSet()
     rejected = set()

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from rml_lama.evaluate import read_all_records, shard_path
-from rml_lama.release import write_release
-from tests.test_evaluate import planted_bundle, records
-from tests.tiny_models import tiny_tokenizer
+from rml_lama.dataset.release import write_release
+from rml_lama.evaluation.store import read_all_records
+from rml_lama.paths import shard_path
+from rml_lama.testbeds.tiny import tiny_tokenizer
+from tests.support.planted import planted_bundle, records
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,7 +32,7 @@ def test_two_gloo_ranks_write_disjoint_shards_that_merge_into_one_run(tmp_path):
     release = write_release(records(), tmp_path / "release")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-               "-m", "rml_lama.evaluate", *evaluate_args(model, release, tmp_path / "dist")]
+               "-m", "rml_lama.evaluation.run", *evaluate_args(model, release, tmp_path / "dist")]
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     dist = tmp_path / "dist"
@@ -40,9 +41,9 @@ def test_two_gloo_ranks_write_disjoint_shards_that_merge_into_one_run(tmp_path):
     assert json.loads((dist / "summary.json").read_text())["localizers"]["kn"]["facts"] == 3
     assert "| kn |" in done.stdout
 
-    single = subprocess.run([sys.executable, "-m", "rml_lama.evaluate", *evaluate_args(model, release, tmp_path / "one")],
+    single = subprocess.run([sys.executable, "-m", "rml_lama.evaluation.run", *evaluate_args(model, release, tmp_path / "one")],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert single.returncode == 0, single.stderr[-3000:]
-    strip = lambda out: {(r["fact_id"], r["localizer"]): {k: v for k, v in r.items() if k != "rank"}  # noqa: E731
+    strip = lambda out: {(r["fact_id"], r["localizer"]): {k: v for k, v in r.items() if k != "rank"}
                          for r in read_all_records(out)}
     assert strip(dist) == strip(tmp_path / "one")

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from rml_lama.dataset.generate import generate, object_in_query
+from rml_lama.dataset.sources import MLAMA_DIR, MPARAREL_PATTERNS_DIR, MPARAREL_TUPLES_DIR, QLOC_DIR, SourceSet
 from rml_lama.errors import InputError
-from rml_lama.generate import generate, object_in_query
 from rml_lama.schema import CORE_LANGUAGES, MASK, make_fact_id, split_of
-from rml_lama.sources import MLAMA_DIR, MPARAREL_PATTERNS_DIR, MPARAREL_TUPLES_DIR, QLOC_DIR, SourceSet
 
 # (relation, sub_uri, obj_uri) -> {lang: (sub_label, obj_label)}
 FACTS = {
@@ -168,10 +168,10 @@ def test_facts_kept_and_rejections_counted(tiny) -> None:
     fi = report["rejected"]["templates"]["fi"]
     assert fi == {"repair:broken-slot": 1, "lexicon": 1}
     assert report["rejected"]["templates"]["en"] == {"duplicate:mlama": 2}  # mLAMA's = the qloc lines
-    assert report["queries"] == {lang: 8 for lang in CORE_LANGUAGES} | {"de": 1}
+    assert report["queries"] == dict.fromkeys(CORE_LANGUAGES, 8) | {"de": 1}
     assert report["queries_core_total"] == 56
     assert report["rephrasings"]["en"] == {"min": 2, "mean": 2.0}
-    assert report["object_final_coverage"] == {lang: 1.0 for lang in CORE_LANGUAGES} | {"de": 0.25}
+    assert report["object_final_coverage"] == dict.fromkeys(CORE_LANGUAGES, 1.0) | {"de": 0.25}
     assert report["coverage_of_core_facts"]["de"] == 0.25
     assert report["templates"]["fi"]["by_source"]["mpararel"] == 1
     assert report["templates"]["en"]["aligned"] == 4
@@ -254,7 +254,7 @@ def test_full_generation_meets_the_targets() -> None:
         assert report["coverage_of_core_facts"][lang] > 0.5
     assert {r.source for r in generation.records} <= set(TEMPLATE_SOURCES)
     zh = [r for r in generation.records if r.lang == "zh"]
-    from rml_lama.morphology import to_simplified
+    from rml_lama.dataset.morphology import to_simplified
 
     assert all(to_simplified(r.query) == r.query for r in zh[::97])
 
@@ -263,7 +263,7 @@ def test_full_generation_meets_the_targets() -> None:
 
 
 def test_templates_equal_after_the_checks_normalisation_are_one(tmp_path: Path) -> None:
-    from rml_lama.generate import Candidate, Rejections, near_duplicate_key, prepare_templates
+    from rml_lama.dataset.generate import Candidate, Rejections, near_duplicate_key, prepare_templates
 
     de = [Candidate("P106", "[X] ist im Bereich [Y] tätig", "curated"),
           Candidate("P106", "[X] ist im bereich [Y] tätig", "curated"),  # case only
@@ -279,8 +279,8 @@ def test_templates_equal_after_the_checks_normalisation_are_one(tmp_path: Path) 
 
 
 def test_queries_equal_after_normalisation_are_one() -> None:
-    from rml_lama.generate import PreparedTemplate, Rejections, fact_queries
-    from rml_lama.sources import Fact
+    from rml_lama.dataset.generate import PreparedTemplate, Rejections, fact_queries
+    from rml_lama.dataset.sources import Fact
 
     def prepared(text: str) -> PreparedTemplate:
         return PreparedTemplate("P19", "en", text, "curated", None, False, text)
@@ -302,7 +302,7 @@ def write_plain_sources(root: Path, files: dict[str, list[dict]]) -> SourceSet:
 
 
 def test_zh_labels_are_one_per_entity_preferring_zh_hans(tmp_path: Path) -> None:
-    from rml_lama.generate import LabelConverter, Rejections, chinese_facts
+    from rml_lama.dataset.generate import LabelConverter, Rejections, chinese_facts
 
     def fact(sub, obj, sub_label, obj_label):
         return {"sub_uri": sub, "obj_uri": obj, "sub_label": sub_label, "obj_label": obj_label, "lineid": 0}
@@ -323,8 +323,8 @@ def test_zh_labels_are_one_per_entity_preferring_zh_hans(tmp_path: Path) -> None
 
 
 def test_other_languages_get_one_label_per_entity() -> None:
-    from rml_lama.generate import entity_labels, relabel
-    from rml_lama.sources import Fact
+    from rml_lama.dataset.generate import entity_labels, relabel
+    from rml_lama.dataset.sources import Fact
 
     facts = {("P36", "Q142", "Q90"): Fact("P36", "Q142", "Q90", "France", "Paris", 0),
              ("P17", "Q90", "Q142"): Fact("P17", "Q90", "Q142", "Paris", "French Republic", 1)}

@@ -1,9 +1,9 @@
-"""Language rules of rml_lama.morphology, with hand-computed expectations."""
+"""Language rules of rml_lama.dataset.morphology, with hand-computed expectations."""
 from __future__ import annotations
 
 import pytest
 
-from rml_lama import morphology as m
+from rml_lama.dataset import morphology as m
 from rml_lama.schema import MASK
 
 # ------------------------------------------------------------------------------------------- Chinese
@@ -296,7 +296,7 @@ def test_is_object_final(template, lang, final):
 
 
 def test_forbidden_words_reject_a_mistranslation_that_also_has_an_accepted_word():
-    from rml_lama.morphology import lexicon_accepts
+    from rml_lama.dataset.morphology import lexicon_accepts
 
     assert lexicon_accepts("[X]の首都は[Y]です。", "P36", "ja")
     assert not lexicon_accepts("首都を持つ[X]は、大文字[Y]。", "P36", "ja")

@@ -20,7 +20,7 @@ MAX_CANDIDATES = 10
 
 def _require_smollm2():
     from rml_lama.errors import RmlLamaError
-    from rml_lama.pretrained import smollm2_gguf_path
+    from rml_lama.testbeds.pretrained import smollm2_gguf_path
 
     try:
         return smollm2_gguf_path()
@@ -31,14 +31,14 @@ def _require_smollm2():
 @pytest.fixture(scope="module")
 def smollm2():
     _require_smollm2()
-    from rml_lama.pretrained import load_smollm2
+    from rml_lama.testbeds.pretrained import load_smollm2
 
     return load_smollm2(device="cpu")
 
 
 def english_object_final_sample(n: int, seed: int = 0):
     """One English object-final query per fact, `n` facts taking turns over relations (seeded)."""
-    from rml_lama.release import read_release
+    from rml_lama.dataset.release import read_release
 
     frame = read_release(None, langs=["en"], split="test")
     frame = frame[frame[F.OBJECT_FINAL]].sort_values([F.FACT_ID, F.TEMPLATE_ID])
@@ -62,7 +62,8 @@ def test_smollm2_is_a_causal_llama_with_canonical_neurons(smollm2):
 
 
 def test_smollm2_ranks_english_objects_above_chance(smollm2):
-    from rml_lama.targets import Probe, rank_candidates
+    from rml_lama.probing.ranking import rank_candidates
+    from rml_lama.probing.targets import Probe
 
     sample, release = english_object_final_sample(QUERIES)
     objects = release.drop_duplicates(F.FACT_ID).groupby(F.RELATION)[F.OBJ_LABEL].agg(lambda s: sorted(set(s)))

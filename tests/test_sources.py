@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rml_lama.errors import InputError
-from rml_lama.sources import (
+from rml_lama.dataset.sources import (
     MLAMA_DIR,
     MPARAREL_PATTERNS_DIR,
     MPARAREL_TUPLES_DIR,
@@ -19,6 +18,7 @@ from rml_lama.sources import (
     read_fact_dir,
     read_template_dir,
 )
+from rml_lama.errors import InputError
 
 FACT = {"sub_uri": "Q142", "obj_uri": "Q90", "sub_label": "France", "obj_label": "Paris", "lineid": 7,
         "uuid": "u-1"}
@@ -92,7 +92,7 @@ def test_checksum_mismatch_names_the_file(tiny_sources: Path) -> None:
 
 def test_file_missing_from_checksums_is_an_error(tiny_sources: Path) -> None:
     sums_path = tiny_sources / "SHA256SUMS"
-    sums_path.write_text("".join(l + "\n" for l in sums_path.read_text().splitlines() if "en/P36" not in l))
+    sums_path.write_text("".join(line + "\n" for line in sums_path.read_text().splitlines() if "en/P36" not in line))
     with pytest.raises(InputError, match="not listed in"):
         SourceSet(tiny_sources).facts("en")
 

@@ -1,10 +1,7 @@
 """Coverage: rephrasings per (fact, language), object-final queries per fact, and the object_final flag."""
 from __future__ import annotations
 
-
-import pandas as pd
-
-from ..morphology import is_object_final
+from ..dataset.morphology import is_object_final
 from ..schema import F
 from .registry import CheckContext, Finding, register
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ..schema import F
+from ..text import letters_keys
 from .registry import CheckContext, Finding, register
-from .text import letters_keys
 
 
 @register("near-duplicates", "error", "no two queries of a (fact, language) are equal after normalisation")

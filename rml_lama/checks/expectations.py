@@ -8,12 +8,10 @@ from pathlib import Path
 from typing import Optional, Union
 
 from ..errors import InputError, RmlLamaError
+from ..paths import EXPECTATIONS_ENV, PACKAGED_EXPECTATIONS, REPOSITORY_EXPECTATIONS
 
-EXPECTATIONS_ENV = "RML_LAMA_EXPECTATIONS"
-REPOSITORY_PATH = Path(__file__).resolve().parents[2] / "validation" / "languages.json"
-PACKAGED_PATH = Path(__file__).resolve().parents[1] / "data" / "validation_languages.json"
 """In the repository a link to validation/languages.json; an installed wheel carries the file itself."""
-DEFAULT_PATH = REPOSITORY_PATH if REPOSITORY_PATH.is_file() else PACKAGED_PATH
+DEFAULT_PATH = REPOSITORY_EXPECTATIONS if REPOSITORY_EXPECTATIONS.is_file() else PACKAGED_EXPECTATIONS
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,7 @@ class Expectations:
     def core(self) -> tuple[str, ...]:
         return tuple(code for code, lang in self.languages.items() if lang.core)
 
-    def with_overrides(self, code: str, **changes) -> "Expectations":
+    def with_overrides(self, code: str, **changes) -> Expectations:
         languages = dict(self.languages)
         languages[code] = replace(self[code], **changes)
         return Expectations(languages, self.path)

@@ -10,8 +10,8 @@ from multiprocessing import get_all_start_methods, get_context
 import pandas as pd
 
 from ..schema import MASK, F
+from ..text import count_letters, script_share
 from .registry import MAX_EXAMPLES, CheckContext, Finding, register
-from .text import count_letters, script_share
 
 PARALLEL_MIN_TEXTS = 400  # below this, a process pool costs more than it saves
 

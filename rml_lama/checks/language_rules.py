@@ -7,7 +7,7 @@ from typing import Optional
 
 import pandas as pd
 
-from ..morphology import to_simplified
+from ..dataset.morphology import korean_final_sound, to_simplified
 from ..schema import MASK, F
 from .registry import CheckContext, Finding, register
 
@@ -41,8 +41,7 @@ HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]*")
 
 
 def hangul_final(word: str) -> Optional[str]:
-    """'consonant', 'rieul' (ㄹ), 'vowel', or None (unknown reading), as rml_lama.morphology reads a label."""
-    from ..morphology import korean_final_sound
+    """'consonant', 'rieul' (ㄹ), 'vowel', or None (unknown reading), as rml_lama.dataset.morphology reads a label."""
 
     return korean_final_sound(word)
 

@@ -1,13 +1,15 @@
 """The registry of validation checks: what a check is, what it returns, and what it sees."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import pandas as pd
 
-from ..schema import F
+from ..schema import F, ordered_languages
+from ..text import normalize
 from .expectations import Expectations
 
 SEVERITIES = ("error", "warning")
@@ -37,7 +39,6 @@ class CheckContext:
 
     def normalized(self, name: str) -> list[str]:
         """A text column after Unicode NFKC and case folding (memoised)."""
-        from .text import normalize
 
         key = ("normalized", name)
         if key not in self.memo:
@@ -51,8 +52,6 @@ class CheckContext:
 
     @property
     def languages(self) -> list[str]:
-        from ..release import ordered_languages
-
         return ordered_languages(self.frame[F.LANG].dropna().astype(str).unique())
 
 

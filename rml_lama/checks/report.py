@@ -6,10 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from ..io import atomic_write_json, atomic_write_text
+from ..paths import VALIDATION_REPORT_JSON, VALIDATION_REPORT_MD
 from .registry import CheckResult
-
-REPORT_JSON = "validation_report.json"
-REPORT_MD = "validation_report.md"
 
 
 @dataclass
@@ -136,6 +134,6 @@ def render_markdown(report: ValidationReport) -> str:
 
 def write_report(report: ValidationReport, folder: Path) -> tuple[Path, Path]:
     folder = Path(folder)
-    atomic_write_json(folder / REPORT_JSON, report.to_json())
-    atomic_write_text(folder / REPORT_MD, render_markdown(report))
-    return folder / REPORT_JSON, folder / REPORT_MD
+    atomic_write_json(folder / VALIDATION_REPORT_JSON, report.to_json())
+    atomic_write_text(folder / VALIDATION_REPORT_MD, render_markdown(report))
+    return folder / VALIDATION_REPORT_JSON, folder / VALIDATION_REPORT_MD

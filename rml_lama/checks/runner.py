@@ -4,14 +4,17 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Optional
 
 import pandas as pd
 from tqdm import tqdm
 
-from .. import __version__
+from .._version import __version__
+from ..dataset.release import read_release, read_stats, release_checksum
 from ..errors import RmlLamaError
+from ..frames import facts_by_lang, parallel_fact_ids
 from ..schema import F
 from . import CHECKS
 from .expectations import Expectations, load_expectations
@@ -45,20 +48,20 @@ def run_checks(ctx: CheckContext, names: Optional[Sequence[str]] = None, progres
             results.append(CHECKS[name].run(ctx))
         except RmlLamaError:
             raise
-        except Exception as error:  # noqa: BLE001 - one broken check must not hide the others' verdicts
+        except Exception as error:
             results.append(_crashed(name, error))
     return results
 
 
 def frame_figures(frame: pd.DataFrame, core: Sequence[str]) -> dict:
     langs = list(dict.fromkeys(frame[F.LANG].astype(str)))
-    facts = {lang: set(group) for lang, group in frame.groupby(F.LANG)[F.FACT_ID]}
+    facts = facts_by_lang(frame)
     present_core = [lang for lang in core if lang in facts]
-    parallel = set.intersection(*(facts[lang] for lang in present_core)) if present_core else set()
+    parallel = parallel_fact_ids(frame, core)
     return {
         "queries": {lang: int(n) for lang, n in frame[F.LANG].value_counts().items()},
         "facts": {lang: len(f) for lang, f in facts.items()},
-        "facts_parallel_core": len(parallel) if len(present_core) == len(core) else 0,
+        "facts_parallel_core": len(parallel),
         "queries_core_total": int(frame[F.LANG].isin(present_core).sum()),
         "queries_total": int(len(frame)),
         "languages": langs,
@@ -106,7 +109,6 @@ def validate_release(
     cache_dir: Optional[Path] = None, workers: int = 2, progress: bool = False,
 ) -> ValidationReport:
     """Validate a release folder (its rows, stats.json and checksum)."""
-    from ..release import read_release, read_stats, release_checksum
 
     folder = Path(folder)
     frame = read_release(folder)
@@ -115,7 +117,7 @@ def validate_release(
         raise RmlLamaError(f"{folder / 'stats.json'}: expected a JSON object, got {type(stats).__name__}")
     tokenize = None
     if tokenizer:
-        from .tokens import auto_tokenizer
+        from .tokens import auto_tokenizer  # transformers only when a tokenizer is asked for
 
         tokenize = auto_tokenizer(tokenizer)
     provenance = {"release_checksum": release_checksum(folder)}
@@ -136,9 +138,3 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(render_text(report))
     print(f"reports: {json_path}, {md_path} ({time.perf_counter() - started:.1f} s)")
     return 0 if report.passed else 1
-
-
-def cmd_validate_language(args: argparse.Namespace) -> int:
-    from .new_language import validate_language
-
-    return validate_language(args)

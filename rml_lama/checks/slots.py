@@ -5,8 +5,8 @@ import re
 from functools import lru_cache
 
 from ..schema import MASK, OBJECT_SLOT, SUBJECT_SLOT, F
+from ..text import normalize
 from .registry import CheckContext, Finding, register
-from .text import normalize
 
 
 def _slot_error(query: str, template: str) -> bool:

@@ -6,24 +6,24 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import pandas as pd
 
 from ..errors import RmlLamaError
+from ..paths import cache_dir
 from ..schema import MASK, F
 from .registry import CheckContext, Finding, register
 
 SPM_VOCAB = 8000
 SPM_QUERY_SAMPLE = 20_000
-CACHE_ENV = "RML_LAMA_CACHE"
 
 
 def default_cache_dir() -> Path:
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "rml-lama") / "spm"
+    return cache_dir() / "spm"
 
 
 def training_lines(frame: pd.DataFrame, seed: int) -> list[str]:

@@ -6,8 +6,9 @@ docs/localizers.md and in the class docstrings.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import RmlLamaError
 from .amig import Amig

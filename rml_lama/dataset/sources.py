@@ -11,14 +11,15 @@ import gzip
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Optional, Union
+from typing import Any, Optional, Union
 
-from .errors import InputError
-from .schema import LANGUAGES, RELATIONS
+from ..errors import InputError
+from ..paths import SHIPPED_SOURCES
+from ..schema import LANGUAGES, RELATIONS
 
-PACKAGE_SOURCES = Path(__file__).resolve().parent / "data" / "sources"
 CHECKSUMS = "SHA256SUMS"
 
 MLAMA_DIR = "mlama1.1/datasets/mlama1.1"
@@ -227,7 +228,7 @@ class SourceSet:
     """
 
     def __init__(self, root: Union[str, Path, None] = None, verify_checksums: bool = True):
-        self.root = Path(root) if root is not None else PACKAGE_SOURCES
+        self.root = Path(root) if root is not None else SHIPPED_SOURCES
         if not self.root.is_dir():
             raise InputError("sources folder not found", self.root)
         self.verify_checksums = verify_checksums

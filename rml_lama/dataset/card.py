@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from huggingface_hub import DatasetCardData
 
-from .schema import (
+from ..schema import (
     ALL_CONFIG,
     ARROW_TYPES,
     FIELD_DESCRIPTIONS,

@@ -2,8 +2,8 @@
 queries filled with the project's own morphology rules. Every check passes on it (test_checks.py)."""
 from __future__ import annotations
 
-from rml_lama import morphology
-from rml_lama.release import records_frame
+from rml_lama.dataset import morphology
+from rml_lama.dataset.release import records_frame
 from rml_lama.schema import QueryRecord, make_fact_id, template_id
 
 RELATION = "P36"

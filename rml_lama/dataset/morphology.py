@@ -1,6 +1,6 @@
 """Language rules applied when a template becomes a query.
 
-Pure functions, no torch; used by `rml_lama.generate` on the dataset build path:
+Pure functions, no torch; used by `rml_lama.dataset.generate` on the dataset build path:
 
 - `to_simplified`: Traditional -> Simplified Chinese (opencc 't2s').
 - `repair_template` / `normalize_template`: structural repair of noisy source templates and one canonical
@@ -16,10 +16,11 @@ import json
 import re
 import unicodedata
 from functools import lru_cache
-from importlib import resources
 from typing import Optional
 
 from rml_lama.schema import MASK, OBJECT_SLOT, SUBJECT_SLOT, language
+
+from ..paths import RELATION_LEXICON
 
 # ------------------------------------------------------------------------------------------- Chinese
 
@@ -180,7 +181,7 @@ def _upper_first(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _lexicon_file() -> dict:
-    path = resources.files("rml_lama") / "data" / "curated" / "relation_lexicon.json"
+    path = RELATION_LEXICON
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -249,7 +250,7 @@ _KO_COPULA = ("이다", "다")
 # What may follow a particle inside the glued run: "로부터", "로서", "와의", "로는", ...
 _KO_CONTINUATIONS = ("", "의", "부터", "서", "써", "는", "도", "만")
 
-_KO_LETTER_FINAL = {letter: _VOWEL for letter in "ABCDEFGHIJKOPQRSTUVWXYZ"}
+_KO_LETTER_FINAL = dict.fromkeys("ABCDEFGHIJKOPQRSTUVWXYZ", _VOWEL)
 _KO_LETTER_FINAL.update({"L": _RIEUL, "M": _CONSONANT, "N": _CONSONANT})  # 엘, 엠, 엔
 # Sino-Korean digit names: 영 일 이 삼 사 오 육 칠 팔 구.
 _KO_DIGIT_FINAL = {
@@ -407,7 +408,7 @@ def hungarian_harmony(word: str) -> Optional[str]:
     if not last or any(ch.isdigit() for ch in last) or (len(last) > 1 and last.isupper()):
         return None
     lower = last.casefold()
-    if not lower[-1] in _HU_LETTERS or lower[-1] in "xwq":
+    if lower[-1] not in _HU_LETTERS or lower[-1] in "xwq":
         return None
     if lower.endswith("y") and not lower.endswith(("gy", "ly", "ny", "ty")):
         return None
@@ -533,7 +534,8 @@ def fill_subject(template: str, lang: str, subject: str) -> Optional[str]:
     reading is unknown. Hungarian: a hyphen-glued case suffix (-ban/-ben, -ból/-ből, -hoz/-hez/-höz, ...)
     follows the subject's vowel harmony and is attached (Párizsban, Afrikában, Londonnal, Madridot); the
     article a/az before the slot agrees; None where this cannot be done safely (an unknown suffix such as
-    the adjectival -i, an acronym, a digit, a word ending in a letter foreign to Hungarian spelling). Other languages, zh and ja included: plain replacement.
+    the adjectival -i, an acronym, a digit, a word ending in a letter foreign to Hungarian spelling).
+    Other languages, zh and ja included: plain replacement.
     """
     return _fill(template, lang, SUBJECT_SLOT, subject, None)
 

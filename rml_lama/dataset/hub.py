@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from .errors import RmlLamaError
-from .release import CARD_FILE, STATS_FILE, read_stats
+from ..errors import RmlLamaError
+from ..paths import CARD_FILE
+from .release import read_stats
 
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
 UPLOADED = ("README.md", "stats.json", "build_report.json", "data/*/*.parquet")

@@ -15,17 +15,17 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import mean
-from typing import Iterable, Optional, Sequence, Union
+from typing import Optional, Union
 
-from . import morphology
-from .errors import InputError
-from .schema import (
+from ..errors import InputError
+from ..paths import CURATED_TEMPLATES
+from ..schema import (
     CORE_LANGUAGES,
     EXTENDED_LANGUAGES,
-    LANGUAGES,
     OBJECT_SLOT,
     RELATIONS,
     SUBJECT_SLOT,
@@ -35,9 +35,9 @@ from .schema import (
     make_fact_id,
     template_id,
 )
+from ..text import letters_keys, normalize
+from . import morphology
 from .sources import Fact, SourceSet, Template, field_value, iter_json_lines
-
-CURATED_TEMPLATES = Path(__file__).resolve().parent / "data" / "curated" / "templates.jsonl"
 
 MIN_REPHRASINGS = 2
 """Each (core fact, core language) needs at least this many distinct queries, else the fact is dropped."""
@@ -114,8 +114,10 @@ def curated_candidates(path: Union[str, Path] = CURATED_TEMPLATES) -> dict[str, 
         lang = field_value(obj, "lang", str, path, line)
         if relation not in RELATIONS:
             raise InputError(f"unknown relation {relation!r}", path, line, "relation")
-        if lang not in LANGUAGES:
-            raise InputError(f"unknown language {lang!r}", path, line, "lang")
+        try:
+            language(lang)
+        except ValueError:
+            raise InputError(f"unknown language {lang!r}", path, line, "lang") from None
         out[lang].append(Candidate(relation, field_value(obj, "pattern", str, path, line), "curated"))
     return dict(out)
 
@@ -174,10 +176,8 @@ def prepare_templates(candidates: Iterable[Candidate], lang: str, rejected: Reje
 
 
 def near_duplicate_keys(texts: Sequence[str]) -> list[str]:
-    """The texts as the `near-duplicates` check compares them (rml_lama.checks.text: NFKC, case folding, no
+    """The texts as the `near-duplicates` check compares them (rml_lama.text: NFKC, case folding, no
     punctuation, spaces or symbols): two templates or queries with one key are one rephrasing."""
-    from .checks.text import letters_keys, normalize  # pandas/pyarrow: only when generating
-
     return letters_keys([normalize(text) for text in texts]) if texts else []
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import atomic_write_bytes
+from ..io import atomic_write_bytes
 
 LAYERS_PNG = "layers.png"
 OVERLAP_PNG = "language_overlap.png"

@@ -28,14 +28,15 @@ script group, next to chance (1 / number of candidates) and a majority-object pr
 """
 from __future__ import annotations
 
-import hashlib
 from typing import Optional
 
 import numpy as np
 import pandas as pd
 
-from .errors import RmlLamaError
-from .schema import CORE_LANGUAGES, F, LANGUAGES, MASK
+from ..errors import RmlLamaError
+from ..frames import parallel_fact_ids
+from ..schema import CORE_LANGUAGES, LANGUAGES, MASK, F
+from .facts import stable_key
 
 CONTROL, TRANSFER = "control", "transfer"
 
@@ -43,10 +44,6 @@ CONTROL, TRANSFER = "control", "transfer"
 def script_group(lang: str) -> str:
     """Latin (en fr fi hu) or CJK (ja ko zh: Japanese, Hangul and Han scripts)."""
     return "Latin" if LANGUAGES[lang].script == "Latin" else "CJK"
-
-
-def _key(seed: int, text: str) -> str:
-    return hashlib.sha256(f"{seed}:{text}".encode("utf-8")).hexdigest()
 
 
 # ------------------------------------------------------------------------------------------- the design
@@ -72,8 +69,7 @@ def design_facts(df: pd.DataFrame, seed: int, langs: tuple[str, ...] = CORE_LANG
     relation continues from the previous relation, so every window is used about equally).
     """
     data = df[df[F.LANG].isin(langs)]
-    n_langs = data.groupby(F.FACT_ID)[F.LANG].nunique()
-    data = data[data[F.FACT_ID].isin(n_langs.index[n_langs == len(langs)])]
+    data = data[data[F.FACT_ID].isin(parallel_fact_ids(data, langs))]
     if data.empty:
         raise RmlLamaError(f"no fact has queries in all of {', '.join(langs)}")
     # one label per (object, language) across facts: otherwise "the object is a control answer" is not a label
@@ -81,11 +77,11 @@ def design_facts(df: pd.DataFrame, seed: int, langs: tuple[str, ...] = CORE_LANG
     ambiguous = {uri for (uri, _), n in labels.items() if n > 1}
     facts = data.drop_duplicates(F.FACT_ID)[[F.FACT_ID, F.RELATION, F.SUB_URI, F.OBJ_URI]]
     facts = facts[~facts[F.OBJ_URI].isin(ambiguous)]
-    facts = facts.assign(_k=[_key(seed, f) for f in facts[F.FACT_ID]]).sort_values("_k")
+    facts = facts.assign(_k=[stable_key(seed, f) for f in facts[F.FACT_ID]]).sort_values("_k")
     facts = facts.drop_duplicates([F.RELATION, F.SUB_URI])
     relations = sorted(facts[F.RELATION].unique())
     if max_relations is not None:
-        relations = sorted(sorted(relations, key=lambda r: _key(seed, r))[:max_relations])
+        relations = sorted(sorted(relations, key=lambda r: stable_key(seed, r))[:max_relations])
     windows = heldout_windows(langs, heldout_window)
     per_object = control_per_object + transfer_per_object
     rows, turn = [], 0
@@ -93,7 +89,7 @@ def design_facts(df: pd.DataFrame, seed: int, langs: tuple[str, ...] = CORE_LANG
         group = facts[facts[F.RELATION] == rel]
         by_object = {uri: list(g[F.FACT_ID]) for uri, g in group.groupby(F.OBJ_URI)}
         objects = sorted((uri for uri, ids in by_object.items() if len(ids) >= per_object),
-                         key=lambda uri: _key(seed, f"{rel}:{uri}"))[:objects_per_relation]
+                         key=lambda uri: stable_key(seed, f"{rel}:{uri}"))[:objects_per_relation]
         if len(objects) < 2 or len(objects) * per_object < min_facts_per_relation:
             continue
         for uri in objects:
@@ -130,7 +126,7 @@ def dictionary_lines(data: pd.DataFrame, langs: tuple[str, ...], seed: int, per_
         for uri in sorted(set(data[column_uri])):
             names = {lang: table[(uri, lang)] for lang in langs if (uri, lang) in table.index}
             pairs = [(a, b) for a in sorted(names) for b in sorted(names) if a != b and names[a] != names[b]]
-            pairs.sort(key=lambda p: _key(seed, f"{uri}:{p}"))
+            pairs.sort(key=lambda p: stable_key(seed, f"{uri}:{p}"))
             for a, b in pairs[:per_entity]:
                 queries.append(f"{names[a]} = {MASK}")
                 answers.append(names[b])
@@ -144,10 +140,10 @@ def translation_lines(seen: pd.DataFrame, seed: int, per_fact_lang: int) -> tupl
     for fact_id, group in seen.groupby(F.FACT_ID, sort=True):
         by_lang = {lang: g for lang, g in group.groupby(F.LANG, sort=True)}
         for lang_b, rows_b in by_lang.items():
-            others = sorted((lang for lang in by_lang if lang != lang_b), key=lambda l: _key(seed, f"{fact_id}:{lang_b}:{l}"))
+            others = sorted((lang for lang in by_lang if lang != lang_b), key=lambda l: stable_key(seed, f"{fact_id}:{lang_b}:{l}"))
             for i, lang_a in enumerate(others[:per_fact_lang]):
-                a = by_lang[lang_a].iloc[int(_key(seed, f"{fact_id}:{lang_a}:{i}")[:8], 16) % len(by_lang[lang_a])]
-                b = rows_b.iloc[int(_key(seed, f"{fact_id}:{lang_b}:{i}")[:8], 16) % len(rows_b)]
+                a = by_lang[lang_a].iloc[int(stable_key(seed, f"{fact_id}:{lang_a}:{i}")[:8], 16) % len(by_lang[lang_a])]
+                b = rows_b.iloc[int(stable_key(seed, f"{fact_id}:{lang_b}:{i}")[:8], 16) % len(rows_b)]
                 queries.append(f"{a[F.QUERY].replace(MASK, a[F.OBJ_LABEL])} {b[F.QUERY]}")
                 answers.append(b[F.OBJ_LABEL])
     return queries, answers
@@ -160,7 +156,7 @@ def code_switched_lines(seen: pd.DataFrame, subject_names: pd.Series, langs: tup
     answer stay in the trained language."""
     queries, answers = [], []
     for row in seen.itertuples(index=False):
-        key = _key(seed, f"cs:{getattr(row, F.QUERY)}")
+        key = stable_key(seed, f"cs:{getattr(row, F.QUERY)}")
         if int(key[:8], 16) / 0xFFFFFFFF >= share:
             continue
         sub_uri, lang = getattr(row, F.SUB_URI), getattr(row, F.LANG)
@@ -179,7 +175,7 @@ def code_switched_lines(seen: pd.DataFrame, subject_names: pd.Series, langs: tup
 
 def info_nce(anchor, positive, temperature: float):
     """Symmetric InfoNCE between two [n, d] batches whose row i is a parallel pair (cosine similarities)."""
-    import torch
+    import torch  # here, not at the top: the fact design is pandas only
 
     a = torch.nn.functional.normalize(anchor, dim=-1)
     b = torch.nn.functional.normalize(positive, dim=-1)

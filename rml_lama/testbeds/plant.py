@@ -31,7 +31,7 @@ is at least `take_accuracy`; plants that do not take everywhere are kept and rep
 from __future__ import annotations
 
 import argparse
-import hashlib
+import copy
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,22 +40,21 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from .errors import RmlLamaError
-from .io import atomic_directory, atomic_write_json
-from .schema import CORE_LANGUAGES, F, LANGUAGES
-
-TRUTH_FILE = "truth.json"
+from ..errors import RmlLamaError
+from ..io import atomic_directory, atomic_write_json
+from ..models import load_model, resolve_path
+from ..paths import MODEL_FACTS_FILE, TRUTH_FILE
+from ..probing.ranking import answer_probabilities, greedy_tokens, rank_candidates
+from ..probing.targets import Probe, encode_probes, pad_batch, probes_of
+from ..schema import CORE_LANGUAGES, LANGUAGES, F
+from .facts import read_facts_frame, stable_key, stratified_facts
+from .train import default_model_path
 AGNOSTIC, SCRIPT, SPECIFIC, DISTRIBUTED = "agnostic", "script", "specific", "distributed"
 KINDS = (AGNOSTIC, SCRIPT, SPECIFIC, DISTRIBUTED)
 
-# Per adapter: attribute paths, relative to one block, of the FFN projections whose rows read the neuron's
-# input: (the row that gates it, the row it is multiplied by, or None for a plain biased FFN).
-FFN_READ = {"bert": ("intermediate.dense", None), "roberta": ("intermediate.dense", None),
-            "llama": ("mlp.gate_proj", "mlp.up_proj")}
-
 
 def _key(seed: int, text: str) -> str:
-    return hashlib.sha256(f"{seed}:{text}".encode("utf-8")).hexdigest()
+    return stable_key(seed, text)
 
 
 def script_groups(langs: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
@@ -100,6 +99,7 @@ class PlantOptions:
     column_bound: float = 16.0  # column norm at most this x the layer's median original column norm
     take_accuracy: float = 0.8
     unknown_max_p: float = 0.05
+    unknown_max_accuracy: float = 0.0  # 0: the gold ranks first on no query of any language
     background_queries: int = 2400
     candidates_per_relation: int = 30
     unrelated_queries: int = 700
@@ -111,16 +111,18 @@ class PlantOptions:
 
 # ------------------------------------------------------------------------------------------- structure
 def _read_paths(bundle) -> tuple[str, Optional[str]]:
-    paths = FFN_READ.get(bundle.adapter.name)
-    if paths is None:
-        raise RmlLamaError(f"planting supports {', '.join(FFN_READ)} FFNs; {bundle.adapter.name} is not one")
-    return paths
+    """The adapter's FFN input projection paths: (the one that gates the neuron, the one it is multiplied by or
+    None). Planting needs a plain FFN with an input bias (BERT family) or a gated one (Llama family)."""
+    paths = bundle.adapter.in_proj_paths
+    gated = len(paths) == 2
+    if not paths or len(paths) > 2 or (bundle.kind == "masked") == gated:
+        raise RmlLamaError(f"planting supports masked LMs with a biased FFN and causal LMs with a gated FFN; "
+                           f"{bundle.adapter.name} is neither")
+    return paths[0], (paths[1] if gated else None)
 
 
 def _projections(bundle, layer: int):
     """(gate-or-input projection, up projection or None, output projection) of block `layer`."""
-    from .models import resolve_path
-
     gate_path, up_path = _read_paths(bundle)
     block = bundle.adapter.blocks(bundle.model)[layer]
     up = resolve_path(block, up_path) if up_path else None
@@ -133,8 +135,6 @@ def _gated(bundle) -> bool:
 
 def _set_path(root, path: str, module) -> None:
     parent_path, _, name = path.rpartition(".")
-    from .models import resolve_path
-
     setattr(resolve_path(root, parent_path) if parent_path else root, name, module)
 
 
@@ -149,45 +149,47 @@ def grow_ffn(bundle, extra: int, seed: int) -> list[list[int]]:
     gate_path, up_path = _read_paths(bundle)
     old = bundle.d_ff
     total = old + extra
+    # a gated FFN gets input biases where its config allows them (Llama's mlp_bias; zero for every old neuron and
+    # the output, so nothing changes): then its detectors are as exact as a plain FFN's
+    add_bias = up_path is not None and hasattr(bundle.model.config, "mlp_bias")
     rng = np.random.default_rng(int(_key(seed, "grow")[:8], 16))
     new_positions = []
     for layer, block in enumerate(bundle.adapter.blocks(bundle.model)):
         positions = np.sort(rng.choice(total, size=extra, replace=False))
         keep = np.setdiff1d(np.arange(total), positions)
         keep_t = torch.as_tensor(keep)
-        from .models import resolve_path
-
         for path in filter(None, (gate_path, up_path)):
             module = resolve_path(block, path)
-            grown = torch.nn.Linear(module.in_features, total, bias=module.bias is not None,
+            grown = torch.nn.Linear(module.in_features, total, bias=module.bias is not None or add_bias,
                                     dtype=module.weight.dtype, device=module.weight.device)
             with torch.no_grad():
                 grown.weight.zero_()
                 grown.weight[keep_t] = module.weight
-                if module.bias is not None:
-                    grown.bias.fill_(-1e4)  # dead until planted: exactly zero after GELU
-                    grown.bias[keep_t] = module.bias
+                if grown.bias is not None:
+                    # dead until planted: exactly zero after GELU / SiLU (an up row of a dead gate is zero anyway)
+                    grown.bias.fill_(-1e4 if path == gate_path else 0.0)
+                    grown.bias[keep_t] = module.bias if module.bias is not None else 0.0
             _set_path(block, path, grown)
         out_path = bundle.adapter.out_proj_path
         module = resolve_path(block, out_path)
-        grown = torch.nn.Linear(total, module.out_features, bias=module.bias is not None,
+        grown = torch.nn.Linear(total, module.out_features, bias=module.bias is not None or add_bias,
                                 dtype=module.weight.dtype, device=module.weight.device)
         with torch.no_grad():
             grown.weight.zero_()
             grown.weight[:, keep_t] = module.weight
-            if module.bias is not None:
-                grown.bias.copy_(module.bias)
+            if grown.bias is not None:
+                grown.bias.copy_(module.bias if module.bias is not None else torch.zeros_like(grown.bias))
         _set_path(block, out_path, grown)
         new_positions.append([int(p) for p in positions])
     bundle.model.config.intermediate_size = total
+    if add_bias:
+        bundle.model.config.mlp_bias = True
     return new_positions
 
 
 # ------------------------------------------------------------------------------------------- encoding
 def _batches(bundle, queries: list[str], answers: list[str], batch_size: int = 128):
     """Yield (start, input ids, attention, target mask, encoded probes) for the queries encoded as probes."""
-    from .targets import Probe, encode_probes, pad_batch
-
     encoded = encode_probes(bundle, [Probe(q, a) for q, a in zip(queries, answers)])
     for start in range(0, len(encoded), batch_size):
         chunk = encoded[start : start + batch_size]
@@ -225,8 +227,6 @@ def neuron_activations(bundle, queries: list[str], answers: list[str], neurons: 
     answer positions only for layer `last`, where no other position reaches the answer)."""
     import torch
 
-    from .models import resolve_path
-
     peaks = np.zeros(len(queries))
     if not queries:
         return peaks
@@ -255,21 +255,11 @@ def neuron_activations(bundle, queries: list[str], answers: list[str], neurons: 
 
 def greedy_predictions(bundle, queries: list[str], answers: list[str]) -> list[tuple[int, ...]]:
     """The vocabulary argmax at each answer slot (the answer's length given): the model's unconstrained guess."""
-    import torch
-
-    guesses: list[tuple[int, ...]] = []
-    with torch.no_grad():
-        for _, ids, attention, where, _ in _batches(bundle, queries, answers):
-            logits = bundle.model(input_ids=ids, attention_mask=attention).logits
-            best = logits[where].argmax(-1)
-            guesses += [tuple(g.tolist()) for g in torch.split(best, where.sum(1).tolist())]
-    return guesses
+    return greedy_tokens(bundle, encode_probes(bundle, probes_of(zip(queries, answers))))
 
 
 def probes_encode(bundle, frame: pd.DataFrame) -> pd.Series:
-    """Per row: the query encodes as a probe (rml_lama.targets rules) and holds no unknown token either."""
-    from .targets import Probe, encode_probes
-
+    """Per row: the query encodes as a probe (rml_lama.probing.targets rules) and holds no unknown token either."""
     unk = bundle.tokenizer.unk_token_id
 
     def ok(query: str, answer: str) -> bool:
@@ -295,10 +285,9 @@ def relation_candidates(release: pd.DataFrame, known: set[str], per_relation: in
 
 
 def answer_figures(bundle, queries: pd.DataFrame, candidates: dict) -> pd.DataFrame:
-    """Per query: gold probability (joint) and whether the gold ranks first among the relation's candidates."""
-    from .targets import Probe, answer_probabilities, rank_candidates
-
-    probes = [Probe(q, a) for q, a in zip(queries[F.QUERY], queries[F.OBJ_LABEL])]
+    """Per query: gold probability (joint) and whether the gold ranks first among the relation's candidates
+    (rml_lama.probing.ranking, as the evaluation scores)."""
+    probes = probes_of(zip(queries[F.QUERY], queries[F.OBJ_LABEL]))
     cands = [sorted(set(candidates.get((r, l), [])) | {a})
              for r, l, a in zip(queries[F.RELATION], queries[F.LANG], queries[F.OBJ_LABEL])]
     probs = answer_probabilities(bundle, probes) if probes else np.zeros(0)
@@ -340,28 +329,17 @@ def candidate_facts(release: pd.DataFrame, bundle, options: PlantOptions, exclud
     known_pairs = set(zip(*(release[release[F.FACT_ID].isin(exclude)][c] for c in (F.RELATION, F.SUB_URI))))
     facts = pool.drop_duplicates(F.FACT_ID)[[F.FACT_ID, F.RELATION, F.SUB_URI]]
     facts = facts[[(r, s) not in known_pairs for r, s in zip(facts[F.RELATION], facts[F.SUB_URI])]]
-    facts = facts.assign(key=[_key(options.seed, f) for f in facts[F.FACT_ID]]).sort_values("key")
-    facts = facts.drop_duplicates([F.RELATION, F.SUB_URI])
-    queues = {rel: list(g[F.FACT_ID]) for rel, g in facts.groupby(F.RELATION, sort=True)}
-    order = sorted(queues, key=lambda rel: _key(options.seed, rel))
     rows_of = {fid: rows for fid, rows in pool.groupby(F.FACT_ID)}
     wanted = options.facts + max(1, round(options.spare * options.facts))
-    chosen: list[str] = []
-    while len(chosen) < wanted and any(queues.values()):
-        for rel in order:
-            while queues[rel] and len(chosen) < wanted:
-                candidate = queues[rel].pop(0)
-                if probes_encode(bundle, rows_of[candidate]).all():
-                    chosen.append(candidate)
-                    break
-    return chosen
+    return stratified_facts(facts, wanted, options.seed, seeded_relation_order=True,
+                            accept=lambda fid: bool(probes_encode(bundle, rows_of[fid]).all()))
 
 
-def unknown_check(figures: pd.DataFrame, max_p: float) -> tuple[bool, dict]:
-    """A fact is unknown when its gold ranks first on no query and its mean gold probability is below max_p, in
-    every language; returns (unknown, per-language figures)."""
+def unknown_check(figures: pd.DataFrame, max_p: float, max_accuracy: float = 0.0) -> tuple[bool, dict]:
+    """A fact is unknown when its gold ranks first on no query (accuracy <= max_accuracy, 0 by default) and its
+    mean gold probability is below max_p, in every language; returns (unknown, per-language figures)."""
     langs = per_language(figures)
-    unknown = all(v["accuracy"] == 0.0 and v["p"] < max_p for v in langs.values())
+    unknown = all(v["accuracy"] <= max_accuracy and v["p"] < max_p for v in langs.values())
     return unknown, langs
 
 
@@ -446,7 +424,9 @@ def set_reading_side(bundle, layer: int, neurons: list[int], target, target_lang
     import torch
 
     gated = _gated(bundle)
-    weights, bias = fit_detector(target, target_langs, background, not gated, options.refine_steps,
+    gate, up, _ = _projections(bundle, layer)
+    with_bias = gate.bias is not None  # gated FFNs have one only where the config allows it (Llama's mlp_bias)
+    weights, bias = fit_detector(target, target_langs, background, with_bias, options.refine_steps,
                                  options.silence_weight)
     t_score, b_score = target @ weights + bias, background @ weights + bias
     b_max = float(b_score.max())
@@ -457,27 +437,31 @@ def set_reading_side(bundle, layer: int, neurons: list[int], target, target_lang
     spread = float(b_score.std()) or 1.0
     firing = {"background_max": round(b_max, 4), "fact_low_min": round(t_low, 4),
               "gap_in_background_sd": round((t_low - b_max) / spread, 4)}
-    if (t_low - b_max) < options.min_gap * spread or (gated and b_max >= 0):
+    if (t_low - b_max) < options.min_gap * spread or (not with_bias and (b_max >= 0 or t_low <= 0)):
         return {**firing, "ok": False}
-    gate, up, _ = _projections(bundle, layer)
     with torch.no_grad():
-        if gated:
-            gain = margin / -b_max  # background gate <= -margin; the fact's gate far above 0
+        if with_bias:  # background at -margin, the fact's low quantile at +target_activation
+            gain = (options.target_activation + margin) / (t_low - b_max)
+            gate_bias = gain * (bias - b_max) - margin
+        else:  # through the origin: the background's highest at -margin
+            gain, gate_bias = margin / -b_max, None
+        for index in neurons:
+            gate.weight[index] = (gain * weights).to(gate.weight)
+            if gate_bias is not None:
+                gate.bias[index] = gate_bias
+        if gated:  # the up row reads the fact's mean direction, scaled so the product is about target_activation
             direction = _unit(torch.stack([target[target_langs == lang].mean(0)
                                            for lang in sorted(set(target_langs))]).mean(0))
             reach = float(torch.quantile(target @ direction, 0.5))
             if reach <= 0:
                 return {**firing, "ok": False}
-            silu = torch.nn.functional.silu(torch.tensor(gain * t_low))
-            up_gain = options.target_activation / max(1e-6, reach * float(silu))
+            low_gate = gain * t_low + (gate_bias if gate_bias is not None else 0.0)
+            silu = float(torch.nn.functional.silu(torch.tensor(low_gate)))
+            up_gain = options.target_activation / max(1e-6, reach * silu)
             for index in neurons:
-                gate.weight[index] = (gain * weights).to(gate.weight)
                 up.weight[index] = (up_gain * direction).to(up.weight)
-        else:
-            gain = (options.target_activation + margin) / (t_low - b_max)
-            for index in neurons:
-                gate.weight[index] = (gain * weights).to(gate.weight)
-                gate.bias[index] = gain * (bias - b_max) - margin
+                if up.bias is not None:
+                    up.bias[index] = 0.0
     fires = (t_score > b_max).float()
     firing.update({"ok": True, "fires_on_fact": round(float(fires.mean()), 4),
                    "fires_on_fact_per_lang": {lang: round(float(fires[torch.as_tensor(target_langs == lang)].mean()), 4)
@@ -553,11 +537,9 @@ class PlantResult:
 
 
 def _known_facts(model_path: Optional[Path]) -> set[str]:
-    from .train import FACTS_FILE
-
-    if model_path is None or not (Path(model_path) / FACTS_FILE).exists():
+    if model_path is None or not (Path(model_path) / MODEL_FACTS_FILE).exists():
         return set()
-    return set(json.loads((Path(model_path) / FACTS_FILE).read_text(encoding="utf-8"))["facts"])
+    return set(json.loads((Path(model_path) / MODEL_FACTS_FILE).read_text(encoding="utf-8"))["facts"])
 
 
 def _plant_langs(kind: str, i: int, langs: tuple[str, ...]) -> list[str]:
@@ -609,8 +591,6 @@ def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] 
     Candidate facts are tried in seeded order for each planned slot: a candidate whose queries cannot be told
     apart from the background by one exactly-silent detector (in all of the slot's languages) is skipped
     (`rejected_unreadable`), and so is one the model already knows in some language (`rejected_known`)."""
-    import copy
-
     import torch
     from tqdm.auto import tqdm
 
@@ -674,7 +654,8 @@ def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] 
                 unreadable.append(fact_id)
                 continue
             fact_rows = pool_rows[pool_rows[F.FACT_ID] == fact_id]
-            unknown, figures = unknown_check(answer_figures(base, fact_rows, candidates), options.unknown_max_p)
+            unknown, figures = unknown_check(answer_figures(base, fact_rows, candidates), options.unknown_max_p,
+                                             options.unknown_max_accuracy)
             if not unknown:
                 rejected_known.append(fact_id)
                 _silence(bundle, spec)
@@ -747,7 +728,7 @@ def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] 
 
 
 def _silence(bundle, spec: PlantSpec) -> None:
-    """Make a slot's neurons dead again (zero rows; a very negative bias where there is one)."""
+    """Make a slot's neurons dead again (zero rows; a very negative gate bias where there is one)."""
     import torch
 
     gate, up, _ = _projections(bundle, spec.layer)
@@ -814,9 +795,6 @@ def summarise(plants: list[dict], options: PlantOptions) -> dict:
 
 def cmd_plant(args: argparse.Namespace) -> int:
     """`rml-lama plant`: plant facts into a model and save it with truth.json."""
-    from .models import load_model
-    from .train import _read_release, default_model_path
-
     model_path = Path(args.model) if args.model else default_model_path()
     options = PlantOptions(facts=args.facts, seed=args.seed)
     for name in ("steps", "agnostic_share", "script_share", "distributed_share", "decoy_share", "min_plants"):
@@ -827,7 +805,7 @@ def cmd_plant(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     bundle = load_model(str(model_path), device="cpu")
-    release = _read_release(args.release, options.langs)
+    release = read_facts_frame(args.release, options.langs)
     result = plant(bundle, release, options, known=_known_facts(model_path), base_model=str(model_path))
     with atomic_directory(Path(args.out)) as tmp:
         bundle.model.save_pretrained(tmp)
@@ -839,6 +817,10 @@ def cmd_plant(args: argparse.Namespace) -> int:
               f"neurons {p['neurons']} decoys {p['decoys']}  accuracy after: {accs}")
     u = result.truth["unrelated"]
     print(f"summary: {json.dumps(result.truth['summary'])}")
-    print(f"unrelated queries: {u['queries']}, changed greedy predictions {u['changed_predictions']:.2%}, "
-          f"changed top candidate {u['changed_top_candidate']:.2%}, silent {u['silent_queries']:.2%}; saved {args.out}")
+    def share(value) -> str:
+        return "n/a" if value is None else f"{value:.2%}"
+
+    print(f"unrelated queries: {u['queries']}, changed greedy predictions {share(u['changed_predictions'])}, "
+          f"changed top candidate {share(u['changed_top_candidate'])}, silent {share(u['silent_queries'])}; "
+          f"saved {args.out}")
     return 0

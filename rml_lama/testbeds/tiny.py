@@ -1,7 +1,8 @@
-"""Tiny random models of every supported family and a tiny multilingual sentencepiece tokenizer, for tests.
+"""Tiny random models of every supported family and a tiny multilingual sentencepiece tokenizer: the testbed
+that the tests, the benchmarks and a user without any checkpoint can run everything on.
 
 Nothing is downloaded: the tokenizer is trained in memory on the sentences below (well under a second) and the
-models are built from configs with a fixed seed. Shared with the localizer and evaluation tests.
+models are built from configs with a fixed seed.
 """
 from __future__ import annotations
 
@@ -9,9 +10,6 @@ import functools
 import io
 
 import torch
-
-# Tiny matrices: one thread is much faster than two contending ones on the shared test machine.
-torch.set_num_threads(1)
 
 CORPUS = [
     "The capital of France is Paris.",
@@ -39,7 +37,7 @@ SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
 UNENCODABLE = "☃☃"  # characters absent from CORPUS: the tokenizer can only map them to <unk>
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _sentencepiece_vocab(vocab_size: int) -> tuple[tuple[str, float], ...]:
     import sentencepiece as spm
 
@@ -54,7 +52,7 @@ def _sentencepiece_vocab(vocab_size: int) -> tuple[tuple[str, float], ...]:
     return tuple(p for p in pieces if p[0] != "<unk>")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def tiny_tokenizer(vocab_size: int = 120):
     """An XLM-R-style sentencepiece tokenizer (<s> <pad> </s> <unk> <mask>) trained on CORPUS."""
     from transformers import XLMRobertaTokenizer

@@ -1,11 +1,11 @@
-"""Text helpers shared by the checks: normalisation and Unicode scripts."""
+"""Text helpers shared by generation and the checks: normalisation, near-duplicate keys, Unicode scripts."""
 from __future__ import annotations
 
 import re
 import unicodedata
 from functools import lru_cache
 
-from ..schema import MASK, OBJECT_SLOT, SUBJECT_SLOT
+from .schema import MASK, OBJECT_SLOT, SUBJECT_SLOT
 
 SCRIPT_LETTERS: dict[str, frozenset[str]] = {
     "Latin": frozenset({"LATIN"}),

@@ -13,36 +13,35 @@ import hashlib
 import json
 import time
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Optional, Sequence, Union
+from typing import Optional, Union
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from . import __version__
-from .card import render_card
-from .errors import RmlLamaError
-from .io import atomic_directory, atomic_write_json
-from .schema import (
+from .._version import __version__
+from ..errors import RmlLamaError
+from ..frames import facts_by_lang, parallel_fact_ids
+from ..io import atomic_directory, atomic_write_json
+from ..paths import BUILD_REPORT_FILE, CARD_FILE, RELEASE_DATA_DIR, SHIPPED_RELEASE, SPLIT_COLUMN, STATS_FILE
+from ..schema import (
     ALL_CONFIG,
     ARROW_TYPES,
     CORE_LANGUAGES,
+    EXTENDED_LANGUAGES,
     FIELDS,
-    LANGUAGES,
     SPLITS,
     F,
     QueryRecord,
+    ordered_languages,
     split_of,
 )
+from .card import render_card
 
 PathLike = Union[str, Path]
-SHIPPED_RELEASE = Path(__file__).parent / "data" / "release"
-SPLIT_COLUMN = "split"
-STATS_FILE = "stats.json"
-REPORT_FILE = "build_report.json"
-CARD_FILE = "README.md"
 
 ARROW_SCHEMA = pa.schema(
     [pa.field(name, pa.bool_() if ARROW_TYPES[name] == "bool" else pa.string(), nullable=True) for name in FIELDS]
@@ -71,12 +70,6 @@ def records_frame(records: Iterable[QueryRecord]) -> pd.DataFrame:
     return records_table(records).to_pandas()
 
 
-def ordered_languages(langs: Iterable[str]) -> list[str]:
-    present = set(langs)
-    known = [code for code in LANGUAGES if code in present]
-    return known + sorted(present - set(known))
-
-
 def split_tables(table: pa.Table) -> dict[tuple[str, str], pa.Table]:
     """One table of release columns per (language, split) that has rows."""
     parts = {}
@@ -98,8 +91,8 @@ def compute_stats(frame: pd.DataFrame) -> dict:
     """Figures of a release, computed from its rows alone (the card and the validator agree on these)."""
     langs = ordered_languages(frame[F.LANG].unique())
     core = [lang for lang in CORE_LANGUAGES if lang in langs]
-    facts_by_lang = {lang: set(group) for lang, group in frame.groupby(F.LANG)[F.FACT_ID]}
-    parallel = set.intersection(*(facts_by_lang[lang] for lang in core)) if core else set()
+    facts_of = facts_by_lang(frame)
+    parallel = parallel_fact_ids(frame, core)
     per_fact = frame.groupby([F.LANG, F.FACT_ID]).size()
     final = frame[frame[F.OBJECT_FINAL]].groupby(F.LANG)[F.FACT_ID].nunique()
     stats = {
@@ -111,15 +104,15 @@ def compute_stats(frame: pd.DataFrame) -> dict:
         "queries": {lang: int((frame[F.LANG] == lang).sum()) for lang in langs},
         "queries_core_total": int(frame[F.LANG].isin(core).sum()),
         "queries_total": int(len(frame)),
-        "facts": {lang: len(facts_by_lang[lang]) for lang in langs},
+        "facts": {lang: len(facts_of[lang]) for lang in langs},
         "coverage_of_core_facts": {
-            lang: round(len(facts_by_lang[lang] & parallel) / max(len(parallel), 1), 4) for lang in langs
+            lang: round(len(facts_of[lang] & parallel) / max(len(parallel), 1), 4) for lang in langs
         },
         "rephrasings_min": {lang: int(per_fact[lang].min()) for lang in langs},
         "rephrasings_mean": {lang: round(float(per_fact[lang].mean()), 3) for lang in langs},
         "templates": {lang: int(frame.loc[frame[F.LANG] == lang, F.TEMPLATE_ID].nunique()) for lang in langs},
         "object_final_fact_coverage": {
-            lang: round(int(final.get(lang, 0)) / len(facts_by_lang[lang]), 4) for lang in langs
+            lang: round(int(final.get(lang, 0)) / len(facts_of[lang]), 4) for lang in langs
         },
         "splits": {
             split: {
@@ -161,7 +154,7 @@ def write_release(
         stats["checksum"] = release_checksum(tmp)
         sizes = {key: (part.num_rows, part.nbytes) for key, part in parts.items()}
         atomic_write_json(tmp / STATS_FILE, stats)
-        atomic_write_json(tmp / REPORT_FILE, report or {})
+        atomic_write_json(tmp / BUILD_REPORT_FILE, report or {})
         (tmp / CARD_FILE).write_text(render_card(frame, stats, report or {}, sizes), encoding="utf-8")
     return out
 
@@ -169,7 +162,7 @@ def write_release(
 # ---------------------------------------------------------------------------------------------- reading
 def _release_folder(folder: Optional[PathLike]) -> Path:
     path = Path(folder) if folder is not None else SHIPPED_RELEASE
-    if not (path / STATS_FILE).is_file() or not (path / "data").is_dir():
+    if not (path / STATS_FILE).is_file() or not (path / RELEASE_DATA_DIR).is_dir():
         hint = " (run `rml-lama build` first)" if folder is not None else " (the package ships no release)"
         raise RmlLamaError(f"{path} is not an RML-LAMA release: no {STATS_FILE} or data/ folder{hint}")
     return path
@@ -185,7 +178,7 @@ def read_stats(folder: Optional[PathLike] = None) -> dict:
 
 def release_languages(folder: Optional[PathLike] = None) -> list[str]:
     root = _release_folder(folder)
-    return ordered_languages(p.name for p in (root / "data").iterdir() if p.is_dir())
+    return ordered_languages(p.name for p in (root / RELEASE_DATA_DIR).iterdir() if p.is_dir())
 
 
 def read_release(
@@ -234,8 +227,7 @@ def load(lang: str, split: Optional[str] = None, folder: Optional[PathLike] = No
 # ------------------------------------------------------------------------------------------------ build
 def build(out: PathLike, sources_root: Optional[PathLike] = None, extended: bool = True) -> dict:
     """Generate RML-LAMA from the sources and write the release folder; returns its stats."""
-    from .generate import generate
-    from .schema import EXTENDED_LANGUAGES
+    from .generate import generate  # generation only when building: rml_lama.load() stays light
     from .sources import SourceSet
 
     languages = CORE_LANGUAGES + (EXTENDED_LANGUAGES if extended else ())

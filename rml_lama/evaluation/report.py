@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from .errors import RmlLamaError
-from .io import atomic_write_json, atomic_write_text
+from ..errors import RmlLamaError
+from ..io import atomic_write_json, atomic_write_text
+from ..paths import RUN_CONFIG_FILE, RUN_REPORT_FILE, SUMMARY_FILE
 from .metrics import bootstrap_ci, nan_mean
+from .store import read_all_records
 
-SUMMARY_FILE = "summary.json"
-REPORT_FILE = "report.md"
 BOOTSTRAP_SAMPLES = 1000
 
 # metric name -> path into a result line (the per-fact value the interval is taken over)
@@ -106,11 +106,10 @@ def summarise(records: list[dict], seed: int = 0) -> dict:
 
 
 def build_summary(run: Path) -> dict:
-    from .evaluate import CONFIG_FILE, read_all_records
 
-    config_path = run / CONFIG_FILE
+    config_path = run / RUN_CONFIG_FILE
     if not config_path.is_file():
-        raise RmlLamaError(f"{run} is not an evaluation run: no {CONFIG_FILE}")
+        raise RmlLamaError(f"{run} is not an evaluation run: no {RUN_CONFIG_FILE}")
     config = json.loads(config_path.read_text(encoding="utf-8"))
     by_localizer, duplicates = merge_records(read_all_records(run))
     seed = int(config.get("options", {}).get("seed", 0))
@@ -196,13 +195,13 @@ def report_markdown(summary: dict) -> str:
 
 def write_report(run, print_table: bool = True) -> dict:
     """Write summary.json, report.md and the plots of a run folder; returns the summary."""
-    from .plots import write_plots
+    from .plots import write_plots  # matplotlib is imported only when plots are drawn
 
     run = Path(run)
     summary = build_summary(run)
     atomic_write_json(run / SUMMARY_FILE, summary)
     text = report_markdown(summary)
-    atomic_write_text(run / REPORT_FILE, text)
+    atomic_write_text(run / RUN_REPORT_FILE, text)
     write_plots(summary, run)
     if print_table:
         print(text)

@@ -1,0 +1,1 @@
+"""Scoring localizers: options, fact sampling, the run store, scoring, pure metrics, the run loop, report, plots."""

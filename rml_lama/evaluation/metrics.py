@@ -1,0 +1,151 @@
+"""Scores of a localization: interventions, accuracy by candidate ranking, stability, overlap, ground truth,
+and bootstrap confidence intervals over facts.
+
+Pure functions of numbers and neuron lists: nothing here touches a model (scoring under interventions is
+rml_lama.probing.ranking, driven by rml_lama.evaluation.scoring).
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Optional
+
+import numpy as np
+
+from ..localizers.base import Localization, Neuron
+
+SUPPRESS = 0.0
+ENHANCE = 2.0
+INTERVENTIONS = {"suppress": SUPPRESS, "enhance": ENHANCE}
+
+
+# ------------------------------------------------------------------------------------------ elementary
+def relative_changes(before: Sequence[float], after: Sequence[float]) -> np.ndarray:
+    """(P_after - P_before) / P_before per query; NaN where P_before is 0 (undefined, left out of means)."""
+    before_arr = np.asarray(before, dtype=np.float64)
+    after_arr = np.asarray(after, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(before_arr > 0.0, (after_arr - before_arr) / before_arr, np.nan)
+
+
+def nan_mean(values: Iterable[Optional[float]]) -> Optional[float]:
+    """Mean of the finite values; None when there are none."""
+    finite = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    return float(np.mean(finite)) if finite else None
+
+
+def mean_relative_change(before: Sequence[float], after: Sequence[float], min_prob: float = 0.0) -> Optional[float]:
+    """Dai et al.'s metric: mean relative change of the gold probability over the queries whose probability
+    before is at least `min_prob` (below it the ratio is noise: 1e-9 -> 1e-6 is +100,000%)."""
+    before_arr = np.asarray(before, dtype=np.float64)
+    changes = relative_changes(before_arr, after)
+    return nan_mean(changes[before_arr >= min_prob]) if changes.size else None
+
+
+def accuracy(ranks: Sequence[int]) -> Optional[float]:
+    """Share of queries whose gold answer is ranked first (rank 0) among the candidates; None if no queries."""
+    ranks_arr = np.asarray(ranks)
+    return float(np.mean(ranks_arr == 0)) if ranks_arr.size else None
+
+
+def jaccard(a: Iterable[Neuron], b: Iterable[Neuron]) -> Optional[float]:
+    """|a & b| / |a | b|; None when both are empty (stability is undefined when nothing was found twice)."""
+    set_a, set_b = set(map(tuple, a)), set(map(tuple, b))
+    union = set_a | set_b
+    return len(set_a & set_b) / len(union) if union else None
+
+
+def layer_distribution(neurons: Iterable[Neuron]) -> dict[str, int]:
+    """Number of neurons per layer (keys are layer numbers as strings, for JSON)."""
+    counts = Counter(int(layer) for layer, _ in neurons)
+    return {str(layer): counts[layer] for layer in sorted(counts)}
+
+
+def language_overlap(per_lang: dict[str, list[Neuron]]) -> dict[str, Optional[float]]:
+    """Jaccard overlap of the neuron sets of every pair of languages, keyed "l1-l2" (pairs in given order)."""
+    return {f"{a}-{b}": jaccard(per_lang[a], per_lang[b]) for a, b in itertools.combinations(per_lang, 2)}
+
+
+def stability(first: Localization, second: Localization) -> dict[str, Optional[float]]:
+    """Jaccard of the neuron sets found from two disjoint halves of the rephrasings: language-agnostic sets,
+    and the mean over languages of the per-language sets (languages present in both halves)."""
+    langs = [lang for lang in first.per_lang if lang in second.per_lang]
+    return {
+        "agnostic": jaccard(first.agnostic, second.agnostic),
+        "per_lang": nan_mean(jaccard(first.per_lang[lang], second.per_lang[lang]) for lang in langs),
+    }
+
+
+def neuron_counts(localization: Localization) -> dict:
+    """Neurons per fact: agnostic, union of all, and per language (total and specific)."""
+    specific = localization.specific
+    return {
+        "agnostic": len(localization.agnostic),
+        "all": len(localization.all_neurons()),
+        "per_lang": {lang: len(ns) for lang, ns in localization.per_lang.items()},
+        "specific": {lang: len(ns) for lang, ns in specific.items()},
+        "mean_per_lang": nan_mean(len(ns) for ns in localization.per_lang.values()),
+        "mean_specific": nan_mean(len(ns) for ns in specific.values()),
+    }
+
+
+# ------------------------------------------------------------------------------------ bootstrap (facts)
+def bootstrap_ci(
+    values: Iterable[Optional[float]], n_boot: int = 1000, seed: int = 0, level: float = 0.95
+) -> dict[str, Optional[float]]:
+    """Mean over facts with a percentile bootstrap interval (facts resampled with replacement, seeded).
+
+    Values that are None or NaN are left out; `n` is the number of facts used."""
+    finite = np.asarray([float(v) for v in values if v is not None and math.isfinite(float(v))], dtype=np.float64)
+    if finite.size == 0:
+        return {"mean": None, "low": None, "high": None, "n": 0}
+    mean = float(finite.mean())
+    if finite.size == 1:
+        return {"mean": mean, "low": mean, "high": mean, "n": 1}
+    rng = np.random.default_rng(seed)
+    samples = rng.integers(0, finite.size, size=(n_boot, finite.size))
+    means = finite[samples].mean(axis=1)
+    tail = (1.0 - level) / 2.0
+    return {
+        "mean": mean,
+        "low": float(np.quantile(means, tail)),
+        "high": float(np.quantile(means, 1.0 - tail)),
+        "n": int(finite.size),
+    }
+
+
+# --------------------------------------------------------------------------------------- ground truth
+def ground_truth_scores(localization: Localization, plants: list[dict]) -> dict:
+    """Precision and recall of planted neurons for one fact, and whether their kind was told apart.
+
+    plants: the fact's entries of truth.json ({"kind": "agnostic" | "specific", "langs": [...], "neurons":
+    [[layer, index], ...]}). A planted neuron is *found* if it is in any of the localizer's sets; its kind is
+    *right* if an agnostic plant is among the agnostic neurons, or a specific plant is among the specific
+    neurons of one of its languages and not agnostic. precision = planted found / all neurons found.
+    """
+    found = set(localization.all_neurons())
+    agnostic = set(localization.agnostic)
+    specific = {lang: set(ns) for lang, ns in localization.specific.items()}
+    planted: set[Neuron] = set()
+    by_kind: dict[str, list[tuple[Neuron, bool, bool]]] = {"agnostic": [], "specific": []}
+    for plant in plants:
+        for layer, index in plant["neurons"]:
+            neuron = (int(layer), int(index))
+            planted.add(neuron)
+            if plant["kind"] == "agnostic":
+                right_kind = neuron in agnostic
+            else:
+                right_kind = neuron not in agnostic and any(neuron in specific.get(lang, ()) for lang in plant["langs"])
+            by_kind.setdefault(plant["kind"], []).append((neuron, neuron in found, right_kind))
+    hits = planted & found
+    result = {
+        "planted": len(planted),
+        "recall": len(hits) / len(planted) if planted else None,
+        "precision": len(hits) / len(found) if found else None,
+    }
+    for kind, rows in by_kind.items():
+        result[f"recall_{kind}"] = float(np.mean([r[1] for r in rows])) if rows else None
+        result[f"kind_right_{kind}"] = float(np.mean([r[2] for r in rows])) if rows else None
+    return result
