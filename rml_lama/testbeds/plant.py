@@ -90,9 +90,9 @@ class PlantOptions:
     steps: int = 200
     lr: float = 0.05
     target_activation: float = 4.0  # at the weakest language's `fire_share` quantile
-    min_gap: float = 0.5  # the fact must clear the background's maximum by this many background sds
+    min_gap: float = 0.3  # the fact must clear the background's maximum by this many background sds
     fire_share: float = 0.8  # the neuron must fire on this share of the fact's answer positions in each language
-    silent_margin: float = 24.0  # background pre-activation bound (GELU is exactly 0 below about -5.9)
+    silent_margin: float = 48.0  # background pre-activation bound (GELU is exactly 0 below about -5.9)
     gated_silent_margin: float = 100.0  # gate pre-activation bound (SiLU is exactly 0 below about -89)
     refine_steps: int = 300
     silence_weight: float = 4.0
