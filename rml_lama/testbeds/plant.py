@@ -375,7 +375,7 @@ def fit_detector(target, target_langs, background, with_bias: bool, steps: int, 
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
-    return widen_margin(weights.detach(), float(bias.detach()), target, target_langs, background, with_bias)
+    return widen_margin(weights.detach(), float(bias.detach()), target, target_langs, background, with_bias, steps)
 
 
 def widen_margin(weights, bias: float, target, target_langs, background, with_bias: bool, steps: int = 300,
