@@ -108,7 +108,7 @@ def _add_plant(p: argparse.ArgumentParser) -> None:
     p.add_argument("--decoy-share", type=float, default=None, help="share of plants given a decoy (default 0.3)")
     p.add_argument("--min-plants", type=int, default=None,
                    help="fail when fewer facts can be planted (default: --facts)")
-    p.add_argument("--steps", type=int, default=None, help="Adam steps on each planted output column (default 200)")
+    p.add_argument("--steps", type=int, default=None, help="Adam steps on each planted output column (default 120)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--seed", type=int, default=0)
 

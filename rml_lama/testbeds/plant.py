@@ -87,14 +87,14 @@ class PlantOptions:
     distributed_share: float = 0.2  # the rest are language-specific
     distributed_neurons: tuple[int, int] = (2, 4)
     decoy_share: float = 0.3
-    steps: int = 200
+    steps: int = 120
     lr: float = 0.05
     target_activation: float = 4.0  # at the weakest language's `fire_share` quantile
     min_gap: float = 0.3  # the fact must clear the background's maximum by this many background sds
     fire_share: float = 0.8  # the neuron must fire on this share of the fact's answer positions in each language
     silent_margin: float = 48.0  # background pre-activation bound (GELU is exactly 0 below about -5.9)
     gated_silent_margin: float = 100.0  # gate pre-activation bound (SiLU is exactly 0 below about -89)
-    refine_steps: int = 300
+    refine_steps: int = 150
     silence_weight: float = 4.0
     column_bound: float = 16.0  # column norm at most this x the layer's median original column norm
     take_accuracy: float = 0.8
@@ -103,9 +103,9 @@ class PlantOptions:
     background_queries: int = 2400
     candidates_per_relation: int = 30
     unrelated_queries: int = 700
-    spare: float = 4.0  # extra candidate facts screened, as a share of `facts` (unknown and readable ones are used)
+    spare: float = 2.5  # extra candidate facts screened, as a share of `facts` (unknown and readable ones are used)
     layers: tuple[int, ...] = (-1,)  # layers plants take turns in (negative: from the top)
-    tries_per_slot: int = 12  # candidates tried for one planned plant before the slot is given up
+    tries_per_slot: int = 8  # candidates tried for one planned plant before the slot is given up
     min_plants: Optional[int] = None  # fewer planted than this is an error (None: all of `facts`)
 
 
