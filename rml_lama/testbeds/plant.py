@@ -103,7 +103,7 @@ class PlantOptions:
     background_queries: int = 2400
     candidates_per_relation: int = 30
     unrelated_queries: int = 700
-    spare: float = 2.5  # extra candidate facts screened, as a share of `facts` (unknown and readable ones are used)
+    spare: float = 6.0  # extra candidate facts screened, as a share of `facts` (unknown and readable ones are used)
     layers: tuple[int, ...] = (-1,)  # layers plants take turns in (negative: from the top)
     tries_per_slot: int = 8  # candidates tried for one planned plant before the slot is given up
     min_plants: Optional[int] = None  # fewer planted than this is an error (None: all of `facts`)
