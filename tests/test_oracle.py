@@ -9,7 +9,8 @@ import torch
 from rml_lama.evaluation.oracle import ablation_effects, candidate_pool, oracle_effects
 from rml_lama.localizers.budget import top_k
 from rml_lama.models import scale_neurons
-from rml_lama.probing.targets import Probe, encode_probes, token_log_probs
+from rml_lama.probing.ranking import gold_token_log_probs as token_log_probs
+from rml_lama.probing.targets import Probe, encode_probes
 from tests.tiny_models import tiny_bundle
 
 QUERY = Probe("The capital of France is [MASK].", "Paris")

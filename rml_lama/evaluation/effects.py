@@ -64,6 +64,7 @@ class InterventionScorer:
     def _batch(self, keys: Sequence[tuple[int, NeuronSet, float]]) -> list[float]:
         import torch
 
+        from ..probing.ranking import target_log_probs
         from ..probing.targets import pad_batch
 
         bundle = self.bundle
@@ -86,29 +87,10 @@ class InterventionScorer:
             return hook
 
         handles = [projections[layer].register_forward_pre_hook(hook_for(mult)) for layer, mult in by_layer.items()]
-        try:
-            with torch.no_grad():
-                logits = _target_logits(bundle, ids, attention, targets)
+        try:  # one batch exactly: the rows of `items`, padded as pad_batch pads them
+            log_probs = target_log_probs(bundle, items, batch_size=len(items))
         finally:
             for handle in handles:
                 handle.remove()
-        log_probs = torch.log_softmax(logits.to(torch.float64), dim=-1)
-        values, offset = [], 0
-        for item in items:  # targets are row-major: each row's target positions in increasing order
-            k = len(item.target_positions)
-            order = np.argsort(np.argsort(item.target_positions))
-            rows = log_probs[offset : offset + k][torch.as_tensor(order)]
-            gold = rows[torch.arange(k), torch.as_tensor(item.answer_ids)]
-            values.append(float(gold.mean()))
-            offset += k
-        return values
-
-
-def _target_logits(bundle, ids, attention, targets):
-    """Logits at the target positions, row-major ([n_targets, vocab]). Encoders without a final norm apply
-    the LM head at the targets only."""
-    adapter, model = bundle.adapter, bundle.model
-    if bundle.kind == "masked" and adapter.final_norm(model) is None:
-        hidden = model.base_model(input_ids=ids, attention_mask=attention)[0]
-        return adapter.logits_from_final_hidden(model, hidden[targets])
-    return model(input_ids=ids, attention_mask=attention).logits[targets]
+        return [float(np.mean(lp[np.arange(len(item.answer_ids)), list(item.answer_ids)]))
+                for lp, item in zip(log_probs, items)]
