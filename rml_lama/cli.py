@@ -60,7 +60,18 @@ def _add_evaluate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-candidates", type=int, default=None,
                    help="cap on the candidate objects ranked for accuracy (seeded sample + gold; default: all)")
     p.add_argument("--min-prob", type=float, default=1e-4,
-                   help="queries whose gold probability is below this are left out of relative changes")
+                   help="queries whose (per-token) gold probability is below this are left out of Dai's relative "
+                        "changes, and counted (log-probability effects keep them)")
+    p.add_argument("--budgets", default="1,3,5,10,20", help="neurons per (fact, language) and per fact (agnostic)")
+    p.add_argument("--random-draws", type=int, default=3, help="random draws per fact and budget")
+    p.add_argument("--no-oracle", action="store_true", help="skip the causal oracle (no recovery, no precision@k)")
+    p.add_argument("--oracle-pool", type=int, default=None,
+                   help="large models: ablate only each ranking's top N plus N random neurons (default: every neuron)")
+    p.add_argument("--oracle-hurt", type=float, default=0.01,
+                   help="nats per answer token a neuron's ablation must cost in every language to count as "
+                        "language-agnostic by the oracle")
+    p.add_argument("--in-sample", action="store_true",
+                   help="localize and score on all rephrasings (the old protocol; default: seeded held-out halves)")
     p.add_argument("--split", default="test", choices=["validation", "test"])
     p.add_argument("--out", required=True, help="results folder (resumed if it holds a run of the same options)")
     p.add_argument("--steps", type=int, default=20, help="integrated-gradients steps")

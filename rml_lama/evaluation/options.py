@@ -10,6 +10,7 @@ from typing import Optional
 from .._version import __version__
 from ..errors import RmlLamaError
 from ..localizers import LOCALIZERS
+from ..localizers.budget import BUDGETS
 from ..schema import LANGUAGES
 
 
@@ -29,6 +30,12 @@ class EvalOptions:
     steps: int = 20
     layers: Optional[tuple[int, ...]] = None
     seed: int = 0
+    budgets: tuple[int, ...] = BUDGETS  # equal budgets: neurons per (fact, language) and per fact (agnostic)
+    random_draws: int = 3  # random draws per fact and budget
+    oracle: bool = True  # the causal oracle (single-neuron ablations on the scoring queries)
+    oracle_pool: Optional[int] = None  # None: every neuron; N: each ranking's top N plus N random (large models)
+    oracle_hurt: float = 0.01  # nats per token, in every language: language-agnostic by the oracle
+    heldout: bool = True  # localize on one seeded half of the rephrasings, score on the other
     internal_batch_size: int = 64  # budget only: not part of the run's identity
 
     def identity(self) -> dict:
@@ -90,8 +97,27 @@ def options_from_args(args: argparse.Namespace) -> EvalOptions:
         steps=args.steps,
         layers=parse_layers(args.layers),
         seed=args.seed,
+        budgets=parse_budgets(getattr(args, "budgets", None)),
+        random_draws=getattr(args, "random_draws", 3),
+        oracle=not getattr(args, "no_oracle", False),
+        oracle_pool=getattr(args, "oracle_pool", None),
+        oracle_hurt=getattr(args, "oracle_hurt", 0.01),
+        heldout=not getattr(args, "in_sample", False),
         internal_batch_size=args.internal_batch_size,
     )
+
+
+def parse_budgets(text: Optional[str]) -> tuple[int, ...]:
+    """"1,3,5" -> (1, 3, 5); None -> the default budgets."""
+    if not text:
+        return BUDGETS
+    try:
+        budgets = tuple(sorted({int(part) for part in parse_list(text)}))
+    except ValueError:
+        budgets = ()
+    if not budgets or budgets[0] < 1:
+        raise RmlLamaError(f"--budgets {text!r}: expected positive integers like 1,3,5,10,20")
+    return budgets
 
 
 def run_config(options: EvalOptions, model_id: str, release_checksum: str, truth_path: Optional[str]) -> dict:

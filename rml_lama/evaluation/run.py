@@ -22,10 +22,10 @@ import pandas as pd
 
 from ..errors import RmlLamaError
 from ..paths import DEFAULT_MODEL_DIR, MODEL_CONFIG_FILE, SHIPPED_RELEASE, TRUTH_FILE, shard_path
-from .localize import LocalizerSet, fact_attributions, localize_all
+from .localize import LocalizerSet
 from .options import EvalOptions, check_langs, options_from_args, run_config
-from .sampling import FactQueries, RunPlan, plan_run, unrelated_queries
-from .scoring import FactScorer, fact_record, prepare_probes, score_localization
+from .protocol import ORACLE, evaluate_fact
+from .sampling import plan_run
 from .store import ShardWriter, model_facts, read_all_records, read_json, write_or_check_config
 
 
@@ -40,7 +40,8 @@ def run_evaluation(bundle, frame: pd.DataFrame, options: EvalOptions, out: Path,
     plan = plan_run(bundle, frame, options, model_facts, truth)
     mine = [fact for index, fact in enumerate(plan.facts) if index % world == rank]
     done = {(r["fact_id"], r["localizer"]) for r in read_all_records(out)}
-    todo = [fact for fact in mine if any((fact.fact_id, name) not in done for name in options.localizers)]
+    names = options.localizers + ((ORACLE,) if options.oracle else ())
+    todo = [fact for fact in mine if any((fact.fact_id, name) not in done for name in names)]
     localizers = LocalizerSet.create(options.localizers, options.seed)
     written = 0
     writer = ShardWriter(shard_path(out, rank))
@@ -56,23 +57,6 @@ def run_evaluation(bundle, frame: pd.DataFrame, options: EvalOptions, out: Path,
         bar.close()
         writer.close()
     return written
-
-
-def evaluate_fact(bundle, fact: FactQueries, plan: RunPlan, localizers: LocalizerSet, options: EvalOptions,
-                  done: set[tuple[str, str]], rank: int):
-    """Yield the result line of every localizer not yet done for this fact: attributions once per baseline,
-    the references the localizers declare, then each localizer's localization scored."""
-    all_langs = options.langs + options.holdout_langs
-    attributions = fact_attributions(bundle, fact, options.langs, localizers.baselines(), options)
-    unrelated = unrelated_queries(fact, plan.pool, sorted(plan.pool), all_langs, options.seed, plan.probe_filter.ok)
-    scorer = FactScorer(bundle, prepare_probes(fact, unrelated, all_langs, plan.candidate_sets, options), options.langs)
-    references = localizers.reference_results(attributions)
-    for localizer in localizers.localizers:
-        if (fact.fact_id, localizer.name) in done:
-            continue
-        full, *halves = localize_all(localizer, attributions, references.get(localizer.reference_localizer))
-        scores = score_localization(scorer, full, options)
-        yield fact_record(fact, localizer.name, full, tuple(halves), scores, plan.plants.get(fact.fact_id), rank)
 
 
 def _distributed() -> tuple[int, int]:

@@ -170,3 +170,122 @@ def fact_record(fact: FactQueries, name: str, localization: Localization, halves
     if plants:  # only planted facts are scored against the truth
         record["planted"] = ground_truth_scores(localization, plants)
     return rounded(record)
+
+
+# ------------------------------------------------------------------- held-out, equal-budget scoring (issue 12)
+@dataclass
+class ScoringQueries:
+    """Where one fact is scored, as indices into its InterventionScorer's probes: per localization language its
+    scoring half (`own`), per held-out language all its queries (`holdout`), and one unrelated query (another
+    fact, another object, same language) per scoring query (`own_unrelated`, `holdout_unrelated`)."""
+
+    own: dict[str, list[int]]
+    own_unrelated: dict[str, list[int]]
+    holdout: dict[str, list[int]]
+    holdout_unrelated: dict[str, list[int]]
+
+    def counts(self) -> dict:
+        return {part: {lang: len(idx) for lang, idx in getattr(self, part).items()}
+                for part in ("own", "own_unrelated", "holdout", "holdout_unrelated")}
+
+
+def scoring_queries(score_half: dict[str, list[tuple[str, str]]], holdout: dict[str, list[tuple[str, str]]],
+                    unrelated: dict[str, list[tuple[str, str]]]) -> tuple[list, ScoringQueries]:
+    """The probes to encode (in order) and where each part of the scoring finds them. `unrelated[lang]` holds
+    one pair per scoring query of that language: the own ones first, then those of the held-out languages."""
+    probes: list = []
+
+    def add(pairs) -> list[int]:
+        start = len(probes)
+        probes.extend(probes_of(pairs))
+        return list(range(start, len(probes)))
+
+    own = {lang: add(pairs) for lang, pairs in score_half.items()}
+    held = {lang: add(pairs) for lang, pairs in holdout.items()}
+    own_unrelated = {lang: add(unrelated.get(lang, [])[: len(score_half[lang])]) for lang in score_half}
+    holdout_unrelated = {lang: add(unrelated.get(lang, [])[: len(holdout[lang])]) for lang in holdout}
+    return probes, ScoringQueries(own, own_unrelated, held, holdout_unrelated)
+
+
+def _parts(queries: ScoringQueries, localization: Localization):
+    """(part, language, probe indices, neurons) for every scored part of a localization: per-language sets on
+    the language's own and unrelated queries, the agnostic set on the held-out languages'."""
+    for part, source, pick in (("own", queries.own, None), ("unrelated", queries.own_unrelated, None),
+                               ("holdout", queries.holdout, "agnostic"),
+                               ("holdout_unrelated", queries.holdout_unrelated, "agnostic")):
+        for lang, idx in source.items():
+            neurons = localization.agnostic if pick else localization.per_lang.get(lang, [])
+            if idx:
+                yield part, lang, idx, neurons
+
+
+def request_effects(scorer, queries: ScoringQueries, localization: Localization) -> None:
+    """Queue the rows `set_effects` will read (so that every set of a fact runs in shared batches)."""
+    for _, _, idx, neurons in _parts(queries, localization):
+        scorer.request(idx, [], 1.0)
+        for factor in INTERVENTIONS.values():
+            scorer.request(idx, neurons, factor)
+
+
+def set_effects(scorer, queries: ScoringQueries, localization: Localization, min_prob: float) -> dict:
+    """Effects of one neuron set per part and intervention: the mean change of the gold answer's mean per-token
+    log-probability (`<part>_<intervention>`, the primary effect; per language under `by_lang`), Dai's relative
+    change of the per-token probability exp(mean log p) over the queries whose per-token probability before is
+    at least `min_prob` (`dai_<part>_<intervention>`), and how many queries fell below it (`below_min_prob`).
+    A language without scoring queries contributes nothing; a part without any is None. The gap own minus
+    unrelated is `gap_<intervention>`."""
+    from .metrics import log_prob_changes
+
+    per_lang: dict[str, dict[str, dict[str, float]]] = {}
+    pooled: dict[str, list[float]] = {}
+    below: dict[str, int] = {}
+    for part, lang, idx, neurons in _parts(queries, localization):
+        before = scorer.values(idx, [], 1.0)
+        below[part] = below.get(part, 0) + int(np.sum(np.exp(before) < min_prob))
+        for name, factor in INTERVENTIONS.items():
+            changes = log_prob_changes(before, scorer.values(idx, neurons, factor))
+            per_lang.setdefault(part, {}).setdefault(lang, {})[name] = float(changes.mean())
+            dai = np.exp(changes[np.exp(before) >= min_prob]) - 1.0
+            pooled.setdefault(f"dai_{part}_{name}", []).extend(dai.tolist())
+    result: dict[str, Any] = {"by_lang": per_lang, "below_min_prob": below}
+    for part in ("own", "unrelated", "holdout", "holdout_unrelated"):
+        for name in INTERVENTIONS:
+            result[f"{part}_{name}"] = nan_mean(v[name] for v in per_lang.get(part, {}).values())
+            result[f"dai_{part}_{name}"] = nan_mean(pooled.get(f"dai_{part}_{name}", []))
+    for name in INTERVENTIONS:
+        own, unrelated = result[f"own_{name}"], result[f"unrelated_{name}"]
+        result[f"gap_{name}"] = None if own is None or unrelated is None else own - unrelated
+    return result
+
+
+def precision_vs_oracle(localization: Localization, oracle: Localization) -> dict:
+    """precision@k of a budgeted set against the oracle's top-k: mean over languages, and of the agnostic set."""
+    from ..localizers.budget import precision_at_k
+
+    return {
+        "per_lang": nan_mean(precision_at_k(localization.per_lang.get(lang, []), neurons)
+                             for lang, neurons in oracle.per_lang.items()),
+        "agnostic": precision_at_k(localization.agnostic, oracle.agnostic),
+    }
+
+
+def average_effects(draws: Sequence[dict]) -> dict:
+    """The mean over random draws of every top-level figure (by_lang averaged per language and part)."""
+    result: dict[str, Any] = {}
+    for key in draws[0]:
+        if key == "by_lang":
+            merged: dict = {}
+            for draw in draws:
+                for part, langs in draw["by_lang"].items():
+                    for lang, values in langs.items():
+                        for name, value in values.items():
+                            merged.setdefault(part, {}).setdefault(lang, {}).setdefault(name, []).append(value)
+            result[key] = {part: {lang: {name: nan_mean(vs) for name, vs in values.items()}
+                                  for lang, values in langs.items()} for part, langs in merged.items()}
+        elif isinstance(draws[0][key], dict):
+            result[key] = average_effects([draw[key] for draw in draws]) if any(
+                isinstance(v, dict) for v in draws[0][key].values()) else {
+                k: nan_mean(draw[key].get(k) for draw in draws) for k in draws[0][key]}
+        else:
+            result[key] = nan_mean(draw[key] for draw in draws)
+    return result

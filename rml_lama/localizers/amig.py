@@ -14,6 +14,7 @@ from .base import (
     mask_to_neurons,
     normalise_by_max,
 )
+from .budget import Ranking, min_over_langs
 
 
 class Amig(Localizer):
@@ -48,3 +49,10 @@ class Amig(Localizer):
             float(np.mean([per_lang_scores[lang][per_lang[lang].index(n)] for lang in per_lang])) for n in agnostic
         ]
         return Localization(per_lang, agnostic, per_lang_scores, agnostic_scores)
+
+    def rank(self, fact: FactAttributions, salt: str = "") -> Ranking:
+        """Per language: the normalised attribution of its first query; language-agnostic: the minimum over
+        languages (the ranking whose cut is Chen et al.'s intersection)."""
+        per_lang = {lang: normalise_by_max(fact.for_lang(AMIG_BASELINE, lang)[0].scores)
+                    for lang in fact.langs(AMIG_BASELINE)}
+        return Ranking(fact.layers, per_lang, min_over_langs(per_lang))

@@ -130,6 +130,11 @@ class Localizer:
     def localize(self, fact: FactAttributions, reference: Optional[Localization] = None, salt: str = "") -> Localization:
         raise NotImplementedError
 
+    def rank(self, fact: FactAttributions, salt: str = ""):
+        """The localizer's own score of every neuron (a `budget.Ranking`: per language and language-agnostic,
+        higher = more likely a knowledge neuron), which equal-budget scoring cuts at the same k for everyone."""
+        raise NotImplementedError
+
     def params(self) -> dict:
         return {key: _jsonable(value) for key, value in sorted(vars(self).items()) if not key.startswith("_")}
 

@@ -20,6 +20,7 @@ from .base import (
     normalise_by_max,
     weighted_mean_std,
 )
+from .budget import Ranking
 
 
 class Matrice(Localizer):
@@ -102,3 +103,12 @@ class Matrice(Localizer):
             agnostic_mask &= selected_in >= self.min_langs
         agnostic, agnostic_scores = mask_to_neurons(fact, agnostic_mask, combined)
         return Localization(per_lang, agnostic, per_lang_scores, agnostic_scores)
+
+    def rank(self, fact: FactAttributions, salt: str = "") -> Ranking:
+        """Per language S_l, language-agnostic S: the scores its thresholds cut."""
+        langs = fact.langs(self.baseline)
+        if not langs:
+            return Ranking(fact.layers)
+        lang_scores = {lang: self.language_score(fact, lang) for lang in langs}
+        lang_probs = {lang: float(np.mean([q.gold_prob for q in fact.for_lang(self.baseline, lang)])) for lang in langs}
+        return Ranking(fact.layers, lang_scores, self.combined_score(lang_scores, lang_probs))
