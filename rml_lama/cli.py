@@ -110,9 +110,10 @@ def _add_plant(p: argparse.ArgumentParser) -> None:
 
 def _add_pipeline(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="runs/default", help="folder for the release, reports and results")
-    p.add_argument("--facts", type=int, default=40, help="facts to evaluate")
+    p.add_argument("--facts", type=int, default=100, help="facts to evaluate")
     p.add_argument("--max-rephrasings", type=int, default=4, help="per fact and language (budget)")
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a busy 2-core box)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads per worker")
+    p.add_argument("--workers", type=int, default=2, help="evaluation processes (torchrun, gloo); 1 = in-process")
     p.add_argument("--seed", type=int, default=0)
 
 
