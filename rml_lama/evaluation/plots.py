@@ -112,11 +112,10 @@ def plot_effect_vs_k(summary: dict, path: Path) -> None:
             points = [_interval(budgets[k].get(name, {}).get(metric)) for k in ks]
             n = max([n] + [budgets[k].get(name, {}).get(metric, {}).get("n", 0) for k in ks])
             style = {"color": "black", "linewidth": 2.2, "zorder": 5} if name == "oracle" else {}
-            ax.errorbar([int(k) for k in ks], [p[0] for p in points], yerr=[[p[1] for p in points], [p[2] for p in points]],
+            ax.errorbar(range(len(ks)), [p[0] for p in points], yerr=[[p[1] for p in points], [p[2] for p in points]],
                         marker="o", markersize=3, capsize=2, label=name, **style)
         ax.axhline(0, color="grey", linewidth=0.6)
-        ax.set_xscale("log")
-        ax.set_xticks([int(k) for k in ks], [str(k) for k in ks])
+        ax.set_xticks(range(len(ks)), [str(k) for k in ks])
         ax.set_xlabel("neurons per language (k)")
         ax.set_ylabel("change of mean log P(gold) per token")
         ax.set_title(f"{title}, n={n} facts", fontsize=9)

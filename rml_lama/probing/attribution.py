@@ -35,7 +35,8 @@ if TYPE_CHECKING:  # torch is imported where it is used: importing this module s
     import torch
 
 RULES = ("left", "right", "middle", "trapezoid")
-BASELINES = ("zero", "amig")
+BASELINES = ("zero", "amig", "amig-all")  # amig-all: every position replaced (Chen et al.'s code)
+MULTIPLIERS = ("delta", "activation")  # IG's (w - b), or the activation w (Dai's and Chen et al.'s code)
 
 
 @dataclass
@@ -234,9 +235,11 @@ def _suffix_replay(bundle, sequences: Sequence[tuple[int, EncodedProbe, int, Any
     return _Replay(blocks.hidden, blocks.args, blocks.kwargs, prefix, serves)
 
 
-def _amig_baseline(bundle, item: EncodedProbe) -> list:
+def _amig_baseline(bundle, item: EncodedProbe, every_position: bool = False) -> list:
     """AMIG: per context position c, the neurons at the targets with token c replaced by the mask (masked LM)
-    or the end-of-text token (causal LM); the baseline is their mean. Per layer [n_tokens, d_ff]."""
+    or the end-of-text token (causal LM); the baseline is their mean. Per layer [n_tokens, d_ff].
+    every_position: replace every input position in turn, special tokens and the answer slot included, as
+    Chen et al.'s code does (default: the query's context tokens only)."""
     import torch
 
     tokenizer = bundle.tokenizer
@@ -244,10 +247,11 @@ def _amig_baseline(bundle, item: EncodedProbe) -> list:
         tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.bos_token_id)
     if replacement is None:
         raise RmlLamaError("the AMIG baseline needs a mask (masked LM) or end-of-text (causal LM) token")
-    if not item.context_positions:
+    positions = list(range(item.length)) if every_position else list(item.context_positions)
+    if not positions:
         raise RmlLamaError(f"query {item.probe.query!r}: no context tokens to build the AMIG baseline from")
-    ids = torch.tensor([item.input_ids] * len(item.context_positions), device=bundle.device)
-    ids[torch.arange(len(item.context_positions)), torch.tensor(item.context_positions)] = replacement
+    ids = torch.tensor([item.input_ids] * len(positions), device=bundle.device)
+    ids[torch.arange(len(positions)), torch.tensor(positions)] = replacement
     extra = {"use_cache": False} if bundle.kind == "causal" else {}
     adapter = bundle.adapter
     with torch.no_grad(), _ActivationRecorder(adapter.ffn_out_projections(bundle.model), item.target_positions) as acts:
@@ -433,7 +437,8 @@ def _prepare_group(bundle, items: Sequence[EncodedProbe], baseline: str, aggrega
         blocks, neurons, gold, cache = _natural_pass(bundle, item, want_cache=causal_suffix)
         natural.append(neurons)
         gold_log_probs.append(gold)
-        base.append(_amig_baseline(bundle, item) if baseline == "amig" else [torch.zeros_like(n) for n in neurons])
+        base.append(_amig_baseline(bundle, item, baseline == "amig-all") if baseline != "zero"
+                    else [torch.zeros_like(n) for n in neurons])
         if causal_suffix:
             suffixes += [(q, item, t, cache) for t in range(n_tokens[q])]
         else:
@@ -475,23 +480,26 @@ def _accumulate(bundle, group: _Group, answer_ids, layers, steps: int, rule: str
 
 
 def _attribute_group(bundle, items: Sequence[EncodedProbe], *, steps, rule, baseline, layers, aggregation,
-                     pass_rows, suffix_cache) -> list[Attribution]:
+                     pass_rows, suffix_cache, multiplier: str = "delta") -> list[Attribution]:
     """Attributions of several queries; a causal group shares one suffix replay, so the rows of all its
     queries (steps x answer tokens x layers x queries) fill the same batched passes."""
     group = _prepare_group(bundle, items, baseline, aggregation, bundle.kind == "causal" and suffix_cache)
     grad_sum, base_probs = _accumulate(bundle, group, [item.answer_ids for item in items], layers, steps, rule,
                                        pass_rows)
     return [_result(group.natural[q], group.base[q], grad_sum[q, :, :n], base_probs[q, :, :n],
-                    group.gold_log_probs[q], layers, steps, baseline, rule, aggregation)
+                    group.gold_log_probs[q], layers, steps, baseline, rule, aggregation, multiplier)
             for q, n in enumerate(group.n_tokens)]
 
 
-def _result(natural, base, grad_sum, base_probs, gold_log_probs, layers, steps, baseline, rule, aggregation):
-    """One query's Attribution from its accumulated weighted gradients [n_layers, n_tokens, d_ff]."""
+def _result(natural, base, grad_sum, base_probs, gold_log_probs, layers, steps, baseline, rule, aggregation,
+            multiplier: str = "delta"):
+    """One query's Attribution from its accumulated weighted gradients [n_layers, n_tokens, d_ff]; the
+    multiplier is (w - b) (integrated gradients) or the activation w."""
     import torch
 
     n_tokens = grad_sum.shape[1]
-    delta = torch.stack([(natural[layer] - base[layer])[:n_tokens] for layer in layers]).to(grad_sum.dtype)
+    delta = torch.stack([(natural[layer] - (0 if multiplier == "activation" else base[layer]))[:n_tokens]
+                         for layer in layers]).to(grad_sum.dtype)
     per_token = delta * grad_sum
     scores = per_token.mean(dim=1) if aggregation == "mean" else per_token.sum(dim=1)
     token_probs = np.exp(gold_log_probs)
@@ -568,10 +576,12 @@ def _groups(encoded: Sequence[EncodedProbe], n_rows, capacity, causal_suffix: bo
 def attribute(bundle, probes: Sequence[Probe], *, steps: int = 20, rule: str = "left", baseline: str = "zero",
               layers: Optional[Sequence[int]] = None, aggregation: str = "sum", internal_batch_size: int = 64,
               progress: bool = False, suffix_cache: bool = True, max_answer_tokens: int = 8,
-              memory_budget_mb: Optional[float] = None) -> list[Attribution]:
+              memory_budget_mb: Optional[float] = None, multiplier: str = "delta") -> list[Attribution]:
     """Integrated-gradients attributions of each probe's gold answer to every selected layer's FFN neurons.
 
-    steps/rule: Riemann sum (default Dai et al.'s left rule, 20 steps); baseline: "zero" or "amig";
+    steps/rule: Riemann sum (default Dai et al.'s left rule, 20 steps); baseline: "zero", "amig" (context
+    tokens replaced in turn) or "amig-all" (every position, special tokens and the slot too, as in Chen et al.'s
+    code); multiplier: "delta" (w - b, integrated gradients) or "activation" (w, as Dai's and Chen et al.'s code);
     layers: subset (default all); aggregation over answer tokens: "sum", "mean" or "first";
     internal_batch_size: rows (steps x answer tokens x layers, and x queries for causal LMs) per batched pass,
     which bounds memory; rows that process one position instead of the whole query (causal suffix rows) count
@@ -583,6 +593,8 @@ def attribute(bundle, probes: Sequence[Probe], *, steps: int = 20, rule: str = "
     from tqdm.auto import tqdm
 
     selected = _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_batch_size)
+    if multiplier not in MULTIPLIERS:
+        raise RmlLamaError(f"unknown multiplier {multiplier!r}; choose one of {', '.join(MULTIPLIERS)}")
     encoded = encode_probes(bundle, probes, max_answer_tokens=max_answer_tokens)
     bundle.model.eval()
     causal_suffix = bundle.kind == "causal" and suffix_cache
@@ -600,7 +612,7 @@ def attribute(bundle, probes: Sequence[Probe], *, steps: int = 20, rule: str = "
             items = [encoded[i] for i in group]
             results += _attribute_group(bundle, items, steps=steps, rule=rule, baseline=baseline, layers=selected,
                                         aggregation=aggregation, pass_rows=capacity(items),
-                                        suffix_cache=suffix_cache)
+                                        suffix_cache=suffix_cache, multiplier=multiplier)
             bar.update(len(group))
     return results
 
