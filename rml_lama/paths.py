@@ -38,6 +38,7 @@ RUN_CONFIG_FILE = "config.json"
 SHARD_PREFIX = "results.rank"
 SHARD_GLOB = SHARD_PREFIX + "*.jsonl"
 SUMMARY_FILE = "summary.json"
+RUN_PLAN_FILE = "plan.json"  # the facts a run will evaluate (so a partial run can say it is partial)
 RUN_REPORT_FILE = "report.md"
 
 

@@ -261,7 +261,7 @@ def test_report_writes_summary_table_and_plots(finished_run, capsys):
     assert summary["localizers"]["matrice"]["metrics"]["facts_with_lakn"]["mean"] > 0  # the target fact has one
     assert summary["leading_budget"] == "5" and summary["leading"][0]["localizer"] != "oracle"
     assert "paired_difference" in summary["leading"][0]
-    assert "At k = 5 neurons per language" in printed and "complete of 3 requested" in printed
+    assert "At k = 5 neurons per language" in printed and "3 complete of 3 planned" in printed and "PARTIAL" not in printed
     for name in ("summary.json", "report.md", "layers.png", "language_overlap.png", "interventions.png",
                  "effect_vs_k.png", "oracle_recovery_by_lang.png"):
         assert (finished_run / name).stat().st_size > 0, name
@@ -286,6 +286,9 @@ def test_a_killed_run_resumes_without_losing_or_duplicating_lines(tmp_path, fini
         run(tmp_path, opts)
     out = tmp_path / "run"
     assert len(read_all_records(out)) == 2
+    summary = write_report(out, print_table=False)  # a partial run says so
+    assert summary["progress"] == {"facts_requested": 2, "facts_complete": 0, "facts_started": 1}
+    assert "PARTIAL RUN" in (out / "report.md").read_text()
     monkeypatch.setattr(ShardWriter, "write", original)
     run(tmp_path, opts)
     lines = shard_path(out, 0).read_text(encoding="utf-8").splitlines()

@@ -225,11 +225,14 @@ def build_summary(run: Path) -> dict:
     expected = [n for n in options.get("localizers", [])] + ([ORACLE] if options.get("oracle") else [])
     facts_done = {r["fact_id"] for records in by_localizer.values() for r in records}
     complete = {fid for fid in facts_done if all(any(r["fact_id"] == fid for r in by_localizer.get(n, [])) for n in expected)}
+    from .store import read_plan
+
+    planned = read_plan(run)
     return {
         "config": config,
         "duplicates_dropped": duplicates,
-        "progress": {"facts_requested": options.get("facts"), "facts_complete": len(complete),
-                     "facts_started": len(facts_done)},
+        "progress": {"facts_requested": len(planned) if planned is not None else options.get("facts"),
+                     "facts_complete": len(complete), "facts_started": len(facts_done)},
         "localizers": {name: summarise(records, seed) for name, records in by_localizer.items() if name != ORACLE},
         "budgets": budgets,
         "leading_budget": lead,
@@ -398,7 +401,7 @@ def report_markdown(summary: dict) -> str:
         + (f"; held out: {', '.join(options['holdout_langs'])}" if options.get("holdout_langs") else ""),
         f"- split: {options.get('split')}, steps: {options.get('steps')}, seed: {options.get('seed')}, "
         f"release checksum: `{str(config.get('release_checksum'))[:12]}`, rml-lama {config.get('package_version')}",
-        f"- facts: {progress.get('facts_complete')} complete of {progress.get('facts_requested')} requested"
+        f"- facts: {progress.get('facts_complete')} complete of {progress.get('facts_requested')} planned"
         + (" — **PARTIAL RUN: the figures below cover the facts finished so far**" if partial else ""),
         "- protocol: " + ("neurons localized on one seeded half of each language's rephrasings and scored on the "
                           "other half (held-out rephrasings)" if options.get("heldout", True) else

@@ -26,7 +26,7 @@ from .localize import LocalizerSet
 from .options import EvalOptions, check_langs, options_from_args, run_config
 from .protocol import ORACLE, evaluate_fact
 from .sampling import plan_run
-from .store import ShardWriter, model_facts, read_all_records, read_json, write_or_check_config
+from .store import ShardWriter, model_facts, read_all_records, read_json, write_or_check_config, write_plan
 
 
 def run_evaluation(bundle, frame: pd.DataFrame, options: EvalOptions, out: Path, config: dict,
@@ -38,6 +38,7 @@ def run_evaluation(bundle, frame: pd.DataFrame, options: EvalOptions, out: Path,
     out = Path(out)
     write_or_check_config(out, config)
     plan = plan_run(bundle, frame, options, model_facts, truth)
+    write_plan(out, [fact.fact_id for fact in plan.facts])
     mine = [fact for index, fact in enumerate(plan.facts) if index % world == rank]
     done = {(r["fact_id"], r["localizer"]) for r in read_all_records(out)}
     names = options.localizers + ((ORACLE,) if options.oracle else ())

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import RmlLamaError
 from ..io import atomic_write_json
-from ..paths import MODEL_FACTS_FILE, RUN_CONFIG_FILE, SHARD_GLOB
+from ..paths import MODEL_FACTS_FILE, RUN_CONFIG_FILE, RUN_PLAN_FILE, SHARD_GLOB
 
 
 def write_or_check_config(out: Path, config: dict) -> None:
@@ -116,3 +116,15 @@ def rounded(value):
     if isinstance(value, np.generic):
         return rounded(value.item())
     return value
+
+
+def write_plan(out: Path, fact_ids: list[str]) -> None:
+    """out/plan.json: the facts the run evaluates, in order (written once; every rank plans the same facts)."""
+    path = Path(out) / RUN_PLAN_FILE
+    if not path.exists():
+        atomic_write_json(path, {"facts": list(fact_ids)})
+
+
+def read_plan(out: Path) -> Optional[list[str]]:
+    path = Path(out) / RUN_PLAN_FILE
+    return list(read_json(path, "the run's plan")["facts"]) if path.is_file() else None
