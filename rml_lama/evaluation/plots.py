@@ -149,7 +149,10 @@ def plot_recovery_by_lang(summary: dict, path: Path) -> None:
     ax.set_xticks(np.arange(len(langs)) + 0.4 - width / 2, langs)
     ax.set_ylabel(f"oracle recovery at k = {k}")
     facts = summary.get("progress", {}).get("facts_complete")
-    ax.set_title(f"Share of the oracle's suppression reached, per language (n={facts} facts; clipped values in red)",
+    undefined = [lang for lang in langs if any(e["recovery_by_lang"].get(lang, {}).get("oracle_near_zero")
+                                               for e in entries.values())]
+    ax.set_title(f"Share of the oracle's suppression reached, per language (n={facts} facts; clipped values in red"
+                 + (f"; no bar: the oracle's own effect is ~0 in {', '.join(undefined)}" if undefined else "") + ")",
                  fontsize=8)
     ax.legend(fontsize=7)
     _save(fig, path)

@@ -166,8 +166,14 @@ def _lang_values(records: list[dict], k: str, part: str) -> dict[str, dict[str, 
 def _recovery_by_lang(records: list[dict], oracle: list[dict], k: str, seed: int) -> dict[str, dict]:
     mine, best = _lang_values(records, k, "own"), _lang_values(oracle, k, "own")
     held, best_held = _lang_values(records, k, "holdout"), _lang_values(oracle, k, "holdout")
-    result = {lang: ratio_of_means(mine[lang], best.get(lang, {}), BOOTSTRAP_SAMPLES, seed) for lang in mine}
-    result.update({lang: ratio_of_means(held[lang], best_held.get(lang, {}), BOOTSTRAP_SAMPLES, seed) for lang in held})
+    result = {}
+    for values, reference in ((mine, best), (held, best_held)):
+        for lang in values:
+            oracle = describe(reference.get(lang, {}).values(), n_boot=BOOTSTRAP_SAMPLES, seed=seed)
+            if oracle["high"] is None or oracle["high"] >= 0:  # a ratio to ~0 is noise: left undefined
+                result[lang] = {"mean": None, "low": None, "high": None, "n": oracle["n"], "oracle_near_zero": True}
+            else:
+                result[lang] = ratio_of_means(values[lang], reference[lang], BOOTSTRAP_SAMPLES, seed)
     return result
 
 
@@ -283,6 +289,9 @@ def leading_table(summary: dict) -> str:
     lines = [header, "|---" * 11 + "|"]
     names = ([ORACLE] if ORACLE in entries else []) + [row["localizer"] for row in rows]
     following = {row["localizer"]: row for row in rows}
+    oracle_held = entries.get(ORACLE, {}).get("holdout_suppress")
+    # a ratio to an effect indistinguishable from 0 means nothing: shown only where the oracle's is below 0
+    held_defined = bool(oracle_held and oracle_held.get("high") is not None and oracle_held["high"] < 0)
     for name in names:
         e = entries[name]
         row = following.get(name, {})
@@ -294,7 +303,8 @@ def leading_table(summary: dict) -> str:
             name, str(n), _lp(e.get("suppress_own")), _lp(e.get("suppress_unrelated"), False),
             _lp(e.get("suppress_gap"), False), _lp(e.get("holdout_suppress"), False),
             "1 (by definition)" if name == ORACLE else _ratio(e.get("recovery_own")),
-            "1 (by definition)" if name == ORACLE else _ratio(e.get("recovery_holdout")),
+            "1 (by definition)" if name == ORACLE else (_ratio(e.get("recovery_holdout")) if held_defined
+                                                         else "n/a (oracle's effect ~ 0)"),
             "1" if name == ORACLE else _ratio(e.get("precision_per_lang")),
             "1" if name == ORACLE else _ratio(e.get("precision_agnostic")), diff_text]) + " |")
     return "\n".join(lines) + "\n"
