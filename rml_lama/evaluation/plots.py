@@ -47,7 +47,8 @@ def plot_layers(summary: dict, path: Path) -> None:
     ax.set_xticks(np.arange(len(layers)) + 0.4 - width / 2, [str(layer) for layer in layers])
     ax.set_xlabel("layer")
     ax.set_ylabel("share of neurons found")
-    ax.set_title("Distribution of found neurons over layers")
+    facts = max((stats.get("facts", 0) for stats in localizers.values()), default=0)
+    ax.set_title(f"Distribution of the threshold sets' neurons over layers (n={facts} facts)")
     ax.legend(fontsize=8)
     _save(fig, path)
 
