@@ -1,5 +1,6 @@
-"""Scoring one localization of one fact: interventions on its own and unrelated queries, in and across
-languages, accuracy by candidate ranking, and the result line written for it."""
+"""Scoring neuron sets of one fact: effects on the held-out (scoring) queries, on the held-out languages and on
+unrelated queries (batched through evaluation/effects.py), precision against the oracle, accuracy by candidate
+ranking (FactScorer), and the result line written for a localizer."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -9,22 +10,18 @@ from typing import Any, Optional
 import numpy as np
 
 from ..localizers import Localization
-from ..localizers.base import seeded_rng
 from ..probing.ranking import CandidateRanker, ProbeSet
 from ..probing.targets import probes_of
 from .metrics import (
     INTERVENTIONS,
-    accuracy,
     ground_truth_scores,
     language_overlap,
     layer_distribution,
-    mean_relative_change,
     nan_mean,
     neuron_counts,
     stability,
 )
-from .options import EvalOptions
-from .sampling import FactQueries, candidates_for
+from .sampling import FactQueries
 from .store import rounded
 
 
@@ -35,18 +32,6 @@ class FactProbes:
     own: dict[str, list]
     unrelated: dict[str, list]
     candidates: dict[str, list[list[str]]]
-
-
-def prepare_probes(fact: FactQueries, unrelated: dict[str, list[tuple[str, str]]], all_langs: Sequence[str],
-                   candidate_sets: dict[tuple[str, str], list[str]], options: EvalOptions) -> FactProbes:
-    own = {lang: probes_of(fact.by_lang[lang]) for lang in all_langs}
-    rng = seeded_rng(options.seed, fact.fact_id, "candidates")
-    candidates = {
-        lang: [candidates_for(candidate_sets.get((fact.relation, lang), [p.answer]), p.answer, options.max_candidates,
-                              rng) for p in own[lang]]
-        for lang in all_langs
-    }
-    return FactProbes(own, {lang: probes_of(unrelated.get(lang, [])) for lang in all_langs}, candidates)
 
 
 class FactScorer:
@@ -110,47 +95,6 @@ class FactScorer:
         for neurons, group in groups.items():
             result.update(compute(sorted(neurons), factor, group))
         return result
-
-
-def _effects(scorer: FactScorer, neurons_of_lang, langs: Sequence[str], min_prob: float) -> dict[str, dict]:
-    """Mean relative change of the gold probability per intervention, on own and on unrelated queries,
-    per language and over all queries."""
-    before = scorer.probs([], 1.0, langs)
-    result: dict[str, dict] = {"own": {"by_lang": {}}, "unrelated": {"by_lang": {}}}
-    for name, factor in INTERVENTIONS.items():
-        after = scorer.by_neuron_set(neurons_of_lang, langs, scorer.probs, factor)
-        for which, part in (("own", 0), ("unrelated", 1)):
-            for lang in langs:
-                result[which]["by_lang"].setdefault(lang, {})[name] = mean_relative_change(
-                    before[lang][part], after[lang][part], min_prob)
-            result[which][name] = mean_relative_change(
-                np.concatenate([before[lang][part] for lang in langs]),
-                np.concatenate([after[lang][part] for lang in langs]), min_prob)
-    return result
-
-
-def score_localization(scorer: FactScorer, localization: Localization, options: EvalOptions) -> dict:
-    """Interventions (own / unrelated), cross-language effects of the LAKNs and accuracy of one localization."""
-    langs, all_langs = options.langs, options.langs + options.holdout_langs
-    in_lang = _effects(scorer, lambda lang: localization.per_lang.get(lang, []), langs, options.min_prob)
-    cross = _effects(scorer, lambda lang: localization.agnostic, all_langs, options.min_prob)
-    for name in INTERVENTIONS:
-        cross["own"][f"holdout_{name}"] = nan_mean(cross["own"]["by_lang"][lang][name] for lang in options.holdout_langs)
-    acc: dict[str, Any] = {"by_lang": {}}
-    per_lang = lambda lang: localization.per_lang.get(lang, [])
-    for name, factor in {"before": None, **INTERVENTIONS}.items():
-        ranks = (scorer.ranks([], 1.0, langs) if factor is None else
-                 scorer.by_neuron_set(per_lang, langs, scorer.ranks, factor))
-        for lang in langs:
-            acc["by_lang"].setdefault(lang, {})[name] = accuracy(ranks[lang])
-        acc[name] = accuracy(np.concatenate([np.asarray(ranks[lang]) for lang in langs]))
-    return {
-        "own": in_lang["own"],
-        "unrelated": in_lang["unrelated"],
-        "cross": cross["own"],
-        "cross_unrelated": cross["unrelated"],
-        "accuracy": acc,
-    }
 
 
 def fact_record(fact: FactQueries, name: str, localization: Localization, halves: tuple[Localization, Localization],
