@@ -118,9 +118,10 @@ def plot_effect_vs_k(summary: dict, path: Path) -> None:
         ax.axhline(0, color="grey", linewidth=0.6)
         ax.set_xticks(range(len(ks)), [str(k) for k in ks])
         ax.set_xlabel("neurons per language (k)")
-        ax.set_ylabel("change of mean log P(gold) per token")
         ax.set_title(f"{title}, n={n} facts", fontsize=9)
+    axes[0][0].set_ylabel("change of mean log P(gold) per token")
     axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
     _save(fig, path)
 
 
