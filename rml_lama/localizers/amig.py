@@ -33,7 +33,8 @@ class Amig(Localizer):
     """
 
     name = "amig"
-    description = "Chen et al. AMIG: masked-average baseline, one query per language, intersection across languages"
+    description = ("Chen et al. AMIG as their code: every position masked in turn (baseline), times w; one query per "
+                   "language, intersection across languages")
     queries_per_lang = 2  # AMIG reads the first query per language; the second gives its other stability half
 
     def __init__(self, thresholds: Optional[dict[str, float]] = None, default_threshold: float = 0.2,

@@ -50,7 +50,8 @@ class Matrice(Localizer):
     """
 
     name = "matrice"
-    description = "MATRICE: all rephrasings x languages, uncertainty-penalised across queries and languages"
+    description = ("MATRICE: AMIG-style baseline, all rephrasings x languages, uncertainty-penalised across queries and "
+                   "languages (per-token confidences)")
 
     def __init__(
         self,

@@ -19,7 +19,7 @@ class RandomNeurons(Localizer):
     """
 
     name = "random"
-    description = "random neurons, as many as MATRICE found (per language and agnostic), seeded"
+    description = "random neurons: MATRICE's counts at threshold, k per language at a budget; seeded"
     baselines = ()
 
     def __init__(self, seed: int = 0, reference: str = "matrice"):
