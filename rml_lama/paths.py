@@ -18,6 +18,10 @@ DEFAULT_MODEL_DIR = DATA_DIR / "models" / "rml-lama-mini"
 REPOSITORY_EXPECTATIONS = PACKAGE_DIR.parent / "validation" / "languages.json"  # a source checkout
 PACKAGED_EXPECTATIONS = DATA_DIR / "validation_languages.json"  # an installed wheel (a link to the above)
 
+# ------------------------------------------------------- any output folder (a release, a model)
+OUTPUT_MARKER_FILE = "rml-lama-output.json"  # {"kind": "release" | "model", "rml_lama_version": ...}
+CHECKSUMS_FILE = "SHA256SUMS"  # sha256 of every file of the output folder, `sha256sum -c` format
+
 # ------------------------------------------------------------------------------- a release folder
 RELEASE_DATA_DIR = "data"
 STATS_FILE = "stats.json"
