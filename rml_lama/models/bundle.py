@@ -10,6 +10,7 @@ import torch
 from ..errors import RmlLamaError
 from ..paths import MODEL_CONFIG_FILE
 from .base import Adapter
+from .registry import adapter_for_model_type, get_adapter
 
 _CAUSAL_ARCH_MARKERS = ("CausalLM", "LMHeadModel")
 _MASKED_ARCH_MARKERS = ("MaskedLM",)
@@ -53,7 +54,6 @@ def _kind_of(model_or_config, adapter: Adapter) -> str:
 
 def bundle_from(model, tokenizer, device: Union[str, torch.device, None] = None) -> ModelBundle:
     """Wrap a model built in memory (tests) into a ModelBundle; puts it in eval mode (and on `device` if given)."""
-    from . import get_adapter
 
     adapter = get_adapter(model)
     model.eval()
@@ -185,7 +185,6 @@ def load_model(
     """
     from transformers import AutoModelForCausalLM, AutoModelForMaskedLM, AutoTokenizer
 
-    from . import adapter_for_model_type
 
     name = str(name_or_path)
     extra = {"cache_dir": cache_dir, **({"gguf_file": gguf_file} if gguf_file else {})}
