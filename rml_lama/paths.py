@@ -49,6 +49,11 @@ def shard_path(out: Path, rank: int) -> Path:
     return Path(out) / f"{SHARD_PREFIX}{rank}.jsonl"
 
 
+def lock_path(out: Path, rank: int) -> Path:
+    """The advisory lock (with the writer's pid) held while a process writes rank `rank`'s shard."""
+    return Path(out) / f".{SHARD_PREFIX}{rank}.lock"
+
+
 # ------------------------------------------------------------------------------ environment variables
 CACHE_ENV = "RML_LAMA_CACHE"  # tokenizer and converted-model caches (default ~/.cache/rml-lama)
 EXPECTATIONS_ENV = "RML_LAMA_EXPECTATIONS"  # a per-language expectations file for the validator

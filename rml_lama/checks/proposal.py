@@ -14,7 +14,16 @@ import pandas as pd
 from ..errors import InputError, RmlLamaError
 from ..frames import parallel_facts
 from ..paths import BUILD_REPORT_FILE
-from ..schema import CORE_LANGUAGES, FIELDS, LANGUAGES, F, Language, QueryRecord, proposed_language
+from ..schema import (
+    CORE_LANGUAGES,
+    FIELDS,
+    LANGUAGES,
+    F,
+    Language,
+    QueryRecord,
+    check_lang_code,
+    proposed_language,
+)
 from .expectations import Expectations, LanguageExpectation, load_expectations
 from .registry import Check, CheckContext, CheckResult, Finding, to_result
 from .report import ValidationReport, render_text, write_report
@@ -186,6 +195,7 @@ def add_language(release_dir: Path, proposal: Proposal, out: Path) -> Path:
 
 def validate_language(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    check_lang_code(args.lang, "--lang")  # it names the report folder and the new config's folder
     expectations = load_expectations()
     report, proposal = check_proposal(args.lang, Path(args.templates), Path(args.facts), Path(args.release),
                                       seed=args.seed, tokenizer=args.tokenizer, expectations=expectations)

@@ -48,6 +48,7 @@ from ..schema import (
     SPLITS,
     F,
     QueryRecord,
+    check_lang_code,
     ordered_languages,
     split_of,
 )
@@ -61,6 +62,7 @@ ARROW_SCHEMA = pa.schema(
 
 
 def parquet_path(lang: str, split: str) -> str:
+    check_lang_code(lang, "config")  # it names a folder of the release
     return f"data/{lang}/{split}-00000-of-00001.parquet"
 
 
