@@ -125,8 +125,7 @@ def read_truth(path: Path) -> dict:
 
 # ------------------------------------------------------------------------------------------------ shards
 def _repair_hint(path: Path, line: int) -> str:
-    return (f"delete that line (sed -i '{line}d' {path}) and rerun: its fact is evaluated again; "
-            "nothing was written after it")
+    return f"delete that line (sed -i '{line}d' {path}) and rerun: its fact is evaluated again"
 
 
 def _torn_tail(tail: bytes) -> bool:
