@@ -29,7 +29,7 @@ from .registry import Check, CheckContext, CheckResult, Finding, to_result
 from .report import ValidationReport, render_text, write_report
 from .runner import validate_frame
 
-NOT_FOR_A_PROPOSAL = ("core-parallel", "release-stats")  # a proposed language is never core; no stats.json yet
+NOT_FOR_A_PROPOSAL = ("core-parallel", "release-stats", "release-card")  # never core; no stats.json or card yet
 
 
 @dataclass
