@@ -30,7 +30,7 @@ from typing import Any, Optional, Union
 
 from ._version import __version__
 from .errors import RmlLamaError
-from .paths import CHECKSUMS_FILE, OUTPUT_MARKER_FILE
+from .paths import CHECKSUMS_FILE, NO_EXCHANGE_ENV, OUTPUT_MARKER_FILE
 
 PathLike = Union[str, Path]
 
@@ -248,7 +248,7 @@ _libc = None
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where the system cannot."""
     global _libc
-    if os.environ.get("RML_LAMA_NO_EXCHANGE"):  # tests of the two-rename path
+    if os.environ.get(NO_EXCHANGE_ENV):  # tests of the two-rename path
         return False
     if _libc is None:
         _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)

@@ -57,6 +57,7 @@ def lock_path(out: Path, rank: int) -> Path:
 # ------------------------------------------------------------------------------ environment variables
 CACHE_ENV = "RML_LAMA_CACHE"  # tokenizer and converted-model caches (default ~/.cache/rml-lama)
 EXPECTATIONS_ENV = "RML_LAMA_EXPECTATIONS"  # a per-language expectations file for the validator
+NO_EXCHANGE_ENV = "RML_LAMA_NO_EXCHANGE"  # set: replace folders by two renames, not an atomic exchange (tests)
 
 
 def cache_dir() -> Path:

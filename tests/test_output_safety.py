@@ -14,7 +14,7 @@ import pytest
 from rml_lama import io
 from rml_lama.cli import main
 from rml_lama.dataset import release
-from rml_lama.paths import CHECKSUMS_FILE, OUTPUT_MARKER_FILE
+from rml_lama.paths import CHECKSUMS_FILE, NO_EXCHANGE_ENV, OUTPUT_MARKER_FILE
 from tests.disk_state import snapshot
 from tests.release_fixtures import tiny_records
 
@@ -121,9 +121,9 @@ with io.atomic_directory(out, "release") as tmp:
 
 def _write(out: Path, version: str, step: str = "never", exchange: bool = True) -> int:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("RML_LAMA_NO_EXCHANGE", None)
+    env.pop(NO_EXCHANGE_ENV, None)
     if not exchange:
-        env["RML_LAMA_NO_EXCHANGE"] = "1"
+        env[NO_EXCHANGE_ENV] = "1"
     return subprocess.run([sys.executable, "-c", KILL_SCRIPT, step, str(out), version], env=env).returncode
 
 
