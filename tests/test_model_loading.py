@@ -70,3 +70,12 @@ def test_a_path_like_model_that_does_not_exist_fails_at_once(tmp_path, monkeypat
         with pytest.raises(RmlLamaError, match=expected):
             load_model(name)
         assert time.perf_counter() - started < 5  # no Hub lookup, no retries
+
+
+def test_converted_models_are_cached_under_the_variable_that_moves_the_cache(tmp_path, monkeypatch):
+    from rml_lama.paths import CACHE_ENV
+    from rml_lama.testbeds.pretrained import cache_root
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    assert cache_root() == tmp_path / "cache"
+    assert cache_root(tmp_path / "given") == tmp_path / "given"
