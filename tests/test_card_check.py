@@ -10,8 +10,8 @@ from rml_lama.checks.runner import validate_release
 from rml_lama.cli import main
 from rml_lama.dataset.release import write_release
 from rml_lama.schema import split_of
-from tests.disk_state import snapshot
-from tests.test_checks_data import clean_records
+from tests.support.checks_data import clean_records
+from tests.support.disk_state import snapshot
 
 
 @pytest.fixture(scope="module")

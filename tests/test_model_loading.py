@@ -5,26 +5,13 @@ from __future__ import annotations
 import time
 
 import pytest
-import safetensors.torch
 
 from rml_lama.cli import main
 from rml_lama.errors import RmlLamaError
 from rml_lama.models import load_model
 from rml_lama.models.bundle import check_model_path, looks_like_path
-from tests.disk_state import snapshot
-from tests.tiny_models import tiny_model, tiny_tokenizer
-
-
-def save_without(folder, family: str, prefix: str):
-    """A tiny model saved, then its weights starting with `prefix` removed from the checkpoint."""
-    tiny_model(family).save_pretrained(folder)
-    tiny_tokenizer().save_pretrained(folder)
-    weights = safetensors.torch.load_file(folder / "model.safetensors")
-    dropped = sorted(key for key in weights if key.startswith(prefix))
-    assert dropped
-    safetensors.torch.save_file({k: v for k, v in weights.items() if k not in dropped},
-                                folder / "model.safetensors", metadata={"format": "pt"})
-    return dropped
+from tests.support.checkpoints import save_without
+from tests.support.disk_state import snapshot
 
 
 @pytest.mark.parametrize("family, prefix", [("xlm-roberta", "lm_head."), ("llama", "lm_head."),

@@ -15,8 +15,8 @@ from rml_lama import io
 from rml_lama.cli import main
 from rml_lama.dataset import release
 from rml_lama.paths import CHECKSUMS_FILE, NO_EXCHANGE_ENV, OUTPUT_MARKER_FILE
-from tests.disk_state import snapshot
-from tests.release_fixtures import tiny_records
+from tests.support.disk_state import snapshot
+from tests.support.releases import tiny_records
 
 REPO = Path(__file__).resolve().parents[1]
 

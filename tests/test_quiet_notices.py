@@ -7,7 +7,7 @@ import warnings
 
 from rml_lama.probing.attribution import attribute
 from rml_lama.probing.targets import Probe
-from tests.tiny_models import tiny_bundle
+from rml_lama.testbeds.tiny import tiny_bundle
 
 
 def test_causal_attribution_with_the_suffix_cache_prints_no_past_key_values_notice(caplog):

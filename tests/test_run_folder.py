@@ -16,8 +16,9 @@ from rml_lama.cli import main
 from rml_lama.dataset.release import write_release
 from rml_lama.evaluation.store import RunLock, read_records, repair_shard
 from rml_lama.paths import RUN_CONFIG_FILE, lock_path, shard_path
-from tests.disk_state import snapshot
-from tests.test_evaluate import planted_bundle, records
+from tests.support.checkpoints import save_without
+from tests.support.disk_state import snapshot
+from tests.support.planted import planted_bundle, records
 
 REPO = Path(__file__).resolve().parents[1]
 GOOD = b'{"fact_id": "P36:Q142:Q90", "localizer": "kn"}\n'
@@ -99,7 +100,7 @@ def test_resume_refuses_to_append_after_a_corrupt_complete_line(tmp_path):
 @pytest.fixture
 def setup(tmp_path):
     """A tiny release and a saved tiny model; the evaluate arguments for them."""
-    from tests.tiny_models import tiny_tokenizer
+    from rml_lama.testbeds.tiny import tiny_tokenizer
 
     write_release(records(), tmp_path / "release")
     planted_bundle().model.save_pretrained(tmp_path / "model")
@@ -129,8 +130,6 @@ def test_a_bad_option_is_refused_before_loading_and_leaves_no_run_folder(tmp_pat
 
 
 def test_a_headless_model_fails_after_the_lock_and_leaves_nothing(tmp_path, capsys, setup):
-    from tests.test_model_loading import save_without
-
     save_without(tmp_path / "headless", "bert", "cls.")
     argv = [*setup, "--model", str(tmp_path / "headless")]
     before = snapshot(tmp_path)

@@ -20,10 +20,14 @@ from typing import Optional
 
 import pandas as pd
 
+from ..dataset.release import read_release, release_checksum, release_languages
 from ..errors import RmlLamaError
+from ..models import load_model
+from ..models.bundle import check_model_path, config_layers, model_config
 from ..paths import DEFAULT_MODEL_DIR, MODEL_CONFIG_FILE, SHIPPED_RELEASE, TRUTH_FILE, shard_path
 from .localize import LocalizerSet, fact_attributions, localize_all
 from .options import EvalOptions, check_langs, check_layers, options_from_args, run_config
+from .report import write_report
 from .sampling import FactQueries, RunPlan, plan_run, unrelated_queries
 from .scoring import FactScorer, fact_record, prepare_probes, score_localization
 from .store import (
@@ -115,7 +119,6 @@ class RunInputs:
 
 def resolve_inputs(args: argparse.Namespace) -> RunInputs:
     """Options, release, model and planted truth from the arguments, each checked (one clear error each)."""
-    from ..dataset.release import release_languages
 
     options = options_from_args(args)
     if not options.langs:
@@ -130,8 +133,6 @@ def resolve_inputs(args: argparse.Namespace) -> RunInputs:
     if getattr(args, "threads", None) is not None and args.threads < 1:
         raise RmlLamaError(f"--threads {args.threads}: must be at least 1")
     if args.model:
-        from ..models.bundle import check_model_path
-
         check_model_path(args.model)  # a mistyped local path: one line now, not a Hub lookup with retries
         model_id = args.model
     else:
@@ -159,7 +160,6 @@ def known_facts(model_id: str, truth: Optional[dict]) -> Optional[list[str]]:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """`rml-lama evaluate`: resolve model, release and options, run this rank's share, report at the end."""
-    from ..dataset.release import read_release, release_checksum
 
     inputs = resolve_inputs(args)
     options = inputs.options
@@ -167,8 +167,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                         str(inputs.truth_path) if inputs.truth_path else None)
     out = Path(args.out)
     check_config(out, config)  # a folder of another run: refused before loading anything (nothing written)
-    from ..models.bundle import config_layers, model_config
-
     check_layers(options.layers, config_layers(model_config(inputs.model_id)), args.layers)
     rank, world = _distributed()
     with run_folder(out, rank) as lock:  # one writer per shard; config.json only once the model has loaded
@@ -178,8 +176,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             import torch
 
             torch.set_num_threads(args.threads)
-        from ..models import load_model
-
         bundle = load_model(inputs.model_id, device=args.device)
         check_layers(options.layers, bundle.n_layers, args.layers)
         frame = read_release(inputs.release_dir, langs=list(options.langs + options.holdout_langs))
@@ -188,15 +184,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"rank {rank}: wrote {written} result lines to {shard_path(out, rank)}", file=sys.stderr)
         _barrier(world)
         if rank == 0:
-            from .report import write_report
-
             write_report(out, print_table=True)
     return 0
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """`python -m rml_lama.evaluate ARGS` (for torchrun): the same arguments as `rml-lama evaluate`."""
-    from ..cli import build_parser
+    from ..cli import build_parser  # cli maps commands to this module by name; imported here, no cycle
 
     args = build_parser().parse_args(["evaluate", *(sys.argv[1:] if argv is None else argv)])
     try:
