@@ -170,11 +170,30 @@ def test_a_second_writer_in_the_same_process_is_refused_too(tmp_path):
 
 
 def test_evaluate_after_a_failed_option_then_resumes_into_the_same_folder(tmp_path, capsys, setup):
+    old_umask = os.umask(0o022)
+    try:
+        _failed_then_resumed(tmp_path, capsys, setup)
+    finally:
+        os.umask(old_umask)
+
+
+def _failed_then_resumed(tmp_path, capsys, setup):
     assert main([*setup, "--layers", "99-100"]) == 2
     assert main(setup) == 0  # the corrected command is accepted: no config.json was left behind
     out = tmp_path / "run"
     assert json.loads((out / RUN_CONFIG_FILE).read_text())["options"]["facts"] == 1
     assert not lock_path(out, 0).exists()
+    # written with the umask's permissions (022 here), readable by the other users of a shared machine
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in out.iterdir() if p.name != "plots"} == {
+        name: "0o644" for name in ("config.json", "results.rank0.jsonl", "summary.json", "report.md",
+                                   *(p.name for p in out.glob("*.png")))}
+    # temporaries a killed run left are cleaned when a process starts into the folder; a rerun resumes
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (out / f".summary.json.{int(dead.stdout)}-0123abcd.tmp").write_text("half")
+    (out / ".config.k2j4x9zq.tmp").write_text("half")
+    lines = shard_path(out, 0).read_bytes()
+    assert main(setup) == 0
+    assert shard_path(out, 0).read_bytes() == lines and not list(out.glob(".*.tmp"))
     # a corrupt complete last line: the rerun refuses to append after it, and leaves the folder as it was
     with open(shard_path(out, 0), "ab") as handle:
         handle.write(b'{"fact_id": "x", "localizer": }\n')
