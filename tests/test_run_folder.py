@@ -200,3 +200,22 @@ def _failed_then_resumed(tmp_path, capsys, setup):
     before = snapshot(tmp_path)
     one_line_error(capsys, setup, "results.rank0.jsonl:2", "corrupt result line", "sed -i '2d'")
     assert snapshot(tmp_path) == before
+
+
+def test_a_planted_model_defaults_to_its_planted_facts(tmp_path, setup):
+    from rml_lama.cli import build_parser
+    from rml_lama.evaluation.run import resolve_inputs
+
+    model = tmp_path / "planted"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    plant = {"kind": "agnostic", "langs": ["en"], "neurons": [[0, 1]]}
+    (model / "truth.json").write_text(json.dumps({"plants": [
+        {**plant, "fact_id": "P36:Q142:Q90"}, {**plant, "fact_id": "P36:Q17:Q1490"},
+        {**plant, "fact_id": "P36:Q142:Q90", "neurons": [[1, 2]]}]}))  # two plants of one fact
+    without_facts = [a for i, a in enumerate(setup) if a != "--facts" and setup[i - 1] != "--facts"]
+    assert resolve_inputs(build_parser().parse_args([*without_facts, "--model", str(model)])).options.facts == 2
+    assert resolve_inputs(build_parser().parse_args([*setup, "--model", str(model)])).options.facts == 1
+    (model / "truth.json").write_text(json.dumps({"plants": [{"fact_id": "P36:Q142:Q90"}]}))
+    with pytest.raises(Exception, match="truth.json: field 'plants\\[0\\].kind': missing or of the wrong type"):
+        resolve_inputs(build_parser().parse_args([*setup, "--model", str(model)]))
