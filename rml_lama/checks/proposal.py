@@ -109,7 +109,7 @@ def _templates_per_relation(ctx: ProposalContext) -> Finding:
     return Finding(counts={p.lang: len(few)},
                    examples=[{"lang": p.lang, "fact_id": "", "template_id": rel, "text": "",
                               "detail": f"{n} template(s), want >= {minimum}"} for rel, n in few.items()],
-                   metric_name="templates per relation (mean)",
+                   metric_name="templates per relation (mean)", metric_kind="mean",
                    metric={p.lang: sum(counts) / len(counts) if counts else 0.0})
 
 
