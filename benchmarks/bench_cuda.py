@@ -37,7 +37,7 @@ from rml_lama.evaluation.oracle import ablation_effects, candidate_pool
 from rml_lama.models import bundle_from
 from rml_lama.probing.attribution import attribute
 from rml_lama.probing.targets import Probe, encode_probes
-from tests.tiny_models import tiny_tokenizer
+from rml_lama.testbeds.tiny import tiny_tokenizer
 
 PROBES = [  # parallel object-final queries (causal LMs read the text before the slot)
     Probe("The capital of France is [MASK]", "Paris"),

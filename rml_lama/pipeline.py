@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from .cli import main
 from .errors import RmlLamaError
 
 LOCALIZATION_LANGS = ("en", "fr", "fi", "ja", "ko")
@@ -48,7 +49,6 @@ def _run_distributed(argv: list[str], workers: int) -> int:
 
 
 def cmd_pipeline(args: argparse.Namespace) -> int:
-    from .cli import main
 
     out = Path(args.out)
     workers = max(1, int(getattr(args, "workers", 1) or 1))

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from typing import Optional
+
+from .errors import RmlLamaError
 
 MASK = "[MASK]"
 """The object slot in every released query (models substitute their own mask or cut the text there)."""
@@ -92,6 +95,17 @@ TEMPLATE_SOURCES: tuple[str, ...] = (
     "curated",  # templates written for this project (object-final coverage), reviewed like code
 )
 """In order of preference."""
+
+
+LANG_CODE_PATTERN = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")  # en, zh-hans, sr_Latn: safe in paths
+
+
+def check_lang_code(code: object, where: str = "language code") -> str:
+    """A language code that may become part of a path (a config folder, a report folder), or RmlLamaError."""
+    if not isinstance(code, str) or not LANG_CODE_PATTERN.fullmatch(code):
+        raise RmlLamaError(f"{where} {code!r}: not a language code (2-3 letters, then optional -subtags of letters "
+                           "and digits, e.g. de, zh-hans)")
+    return code
 
 
 def make_fact_id(relation: str, sub_uri: str, obj_uri: str) -> str:

@@ -8,7 +8,7 @@ from rml_lama.evaluation.effects import InterventionScorer
 from rml_lama.models import scale_neurons
 from rml_lama.probing.ranking import gold_token_log_probs as token_log_probs
 from rml_lama.probing.targets import Probe, encode_probes
-from tests.tiny_models import tiny_bundle
+from rml_lama.testbeds.tiny import tiny_bundle
 
 PROBES = [Probe("The capital of France is [MASK]", "Paris"), Probe("La capitale de l'Italie est [MASK]", "Rome"),
           Probe("Magyarország fővárosa [MASK]", "Budapest")]

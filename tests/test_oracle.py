@@ -11,7 +11,7 @@ from rml_lama.localizers.budget import top_k
 from rml_lama.models import scale_neurons
 from rml_lama.probing.ranking import gold_token_log_probs as token_log_probs
 from rml_lama.probing.targets import Probe, encode_probes
-from tests.tiny_models import tiny_bundle
+from rml_lama.testbeds.tiny import tiny_bundle
 
 QUERY = Probe("The capital of France is [MASK].", "Paris")
 A, B = 5, 17  # the two last-layer neurons the planted answer depends on

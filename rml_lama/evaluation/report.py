@@ -7,7 +7,6 @@ fact's own queries and on unrelated facts' queries.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -17,6 +16,7 @@ from ..io import atomic_write_json, atomic_write_text
 from ..localizers.budget import LEADING_BUDGET
 from ..paths import RUN_CONFIG_FILE, RUN_REPORT_FILE, SUMMARY_FILE
 from .metrics import describe, nan_mean, paired_bootstrap, ratio_of_means
+from .store import read_all_records, read_config, read_plan
 
 BOOTSTRAP_SAMPLES = 1000
 
@@ -214,12 +214,10 @@ def oracle_agnostic(records: list[dict]) -> dict:
 
 
 def build_summary(run: Path) -> dict:
-    from .store import read_all_records
 
-    config_path = run / RUN_CONFIG_FILE
-    if not config_path.is_file():
+    config = read_config(run)
+    if config is None:
         raise RmlLamaError(f"{run} is not an evaluation run: no {RUN_CONFIG_FILE}")
-    config = json.loads(config_path.read_text(encoding="utf-8"))
     by_localizer, duplicates = merge_records(read_all_records(run))
     options = config.get("options", {})
     seed = int(options.get("seed", 0))
@@ -231,8 +229,6 @@ def build_summary(run: Path) -> dict:
     expected = [n for n in options.get("localizers", [])] + ([ORACLE] if options.get("oracle") else [])
     facts_done = {r["fact_id"] for records in by_localizer.values() for r in records}
     complete = {fid for fid in facts_done if all(any(r["fact_id"] == fid for r in by_localizer.get(n, [])) for n in expected)}
-    from .store import read_plan
-
     planned = read_plan(run)
     return {
         "config": config,
@@ -449,7 +445,7 @@ def report_markdown(summary: dict) -> str:
 
 def write_report(run, print_table: bool = True) -> dict:
     """Write summary.json, report.md and the plots of a run folder; returns the summary."""
-    from .plots import write_plots
+    from .plots import write_plots  # matplotlib is imported only when plots are drawn
 
     run = Path(run)
     summary = build_summary(run)

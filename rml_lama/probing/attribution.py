@@ -19,6 +19,7 @@ layers, and x queries for causal LMs, whose prefixes are left-padded and masked)
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from collections.abc import Sequence
@@ -389,7 +390,20 @@ def _place(leaf, where):
 
 
 # ----------------------------------------------------------------------------------------------- API
-def _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_batch_size) -> list[int]:
+@dataclass(frozen=True)
+class _Path:
+    """How one attribution integrates: the Riemann sum (steps, rule), the baseline, the layers attributed and the
+    aggregation over answer tokens."""
+
+    steps: int
+    rule: str
+    baseline: str
+    layers: list[int]
+    aggregation: str
+    multiplier: str = "delta"  # "delta": (w - b), integrated gradients; "activation": w (Dai's, Chen et al.'s code)
+
+
+def _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_batch_size) -> _Path:
     if rule not in RULES:
         raise RmlLamaError(f"unknown Riemann rule {rule!r}; choose one of {', '.join(RULES)}")
     if baseline not in BASELINES:
@@ -401,7 +415,7 @@ def _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_
     selected = list(range(bundle.n_layers)) if layers is None else sorted({int(layer) for layer in layers})
     if not selected or selected[0] < 0 or selected[-1] >= bundle.n_layers:
         raise RmlLamaError(f"layers must be within 0..{bundle.n_layers - 1}, got {layers}")
-    return selected
+    return _Path(steps, rule, baseline, selected, aggregation)
 
 
 def _row_points(steps: int, rule: str) -> tuple[list[float], list[float]]:
@@ -479,40 +493,37 @@ def _accumulate(bundle, group: _Group, answer_ids, layers, steps: int, rule: str
     return grad_sum.view(n_queries, len(layers), width, bundle.d_ff), base_probs.view(n_queries, len(layers), width)
 
 
-def _attribute_group(bundle, items: Sequence[EncodedProbe], *, steps, rule, baseline, layers, aggregation,
-                     pass_rows, suffix_cache, multiplier: str = "delta") -> list[Attribution]:
+def _attribute_group(bundle, items: Sequence[EncodedProbe], path: _Path, pass_rows: int,
+                     suffix_cache: bool) -> list[Attribution]:
     """Attributions of several queries; a causal group shares one suffix replay, so the rows of all its
     queries (steps x answer tokens x layers x queries) fill the same batched passes."""
-    group = _prepare_group(bundle, items, baseline, aggregation, bundle.kind == "causal" and suffix_cache)
-    grad_sum, base_probs = _accumulate(bundle, group, [item.answer_ids for item in items], layers, steps, rule,
-                                       pass_rows)
-    return [_result(group.natural[q], group.base[q], grad_sum[q, :, :n], base_probs[q, :, :n],
-                    group.gold_log_probs[q], layers, steps, baseline, rule, aggregation, multiplier)
-            for q, n in enumerate(group.n_tokens)]
+    group = _prepare_group(bundle, items, path.baseline, path.aggregation, bundle.kind == "causal" and suffix_cache)
+    grad_sum, base_probs = _accumulate(bundle, group, [item.answer_ids for item in items], path.layers, path.steps,
+                                       path.rule, pass_rows)
+    return [_result(group, q, grad_sum[q, :, :n], base_probs[q, :, :n], path) for q, n in enumerate(group.n_tokens)]
 
 
-def _result(natural, base, grad_sum, base_probs, gold_log_probs, layers, steps, baseline, rule, aggregation,
-            multiplier: str = "delta"):
-    """One query's Attribution from its accumulated weighted gradients [n_layers, n_tokens, d_ff]; the
-    multiplier is (w - b) (integrated gradients) or the activation w."""
+def _result(group: _Group, q: int, grad_sum, base_probs, path: _Path) -> Attribution:
+    """Query q's Attribution from its accumulated weighted gradients [n_layers, n_tokens, d_ff]."""
     import torch
 
+    natural, base, gold_log_probs = group.natural[q], group.base[q], group.gold_log_probs[q]
     n_tokens = grad_sum.shape[1]
-    delta = torch.stack([(natural[layer] - (0 if multiplier == "activation" else base[layer]))[:n_tokens]
-                         for layer in layers]).to(grad_sum.dtype)
+    delta = torch.stack([(natural[layer] - (0 if path.multiplier == "activation" else base[layer]))[:n_tokens]
+                         for layer in path.layers]).to(grad_sum.dtype)
     per_token = delta * grad_sum
-    scores = per_token.mean(dim=1) if aggregation == "mean" else per_token.sum(dim=1)
+    scores = per_token.mean(dim=1) if path.aggregation == "mean" else per_token.sum(dim=1)
     token_probs = np.exp(gold_log_probs)
-    layer_base = [aggregate_token_probs(np.log(np.maximum(row, 1e-300)), aggregation) for row in base_probs.numpy()]
+    layer_base = [aggregate_token_probs(np.log(np.maximum(row, 1e-300)), path.aggregation) for row in base_probs.numpy()]
     return Attribution(
         scores=scores.detach().to("cpu", torch.float32),
-        layers=list(layers),
-        gold_prob=aggregate_token_probs(gold_log_probs, aggregation),
+        layers=list(path.layers),
+        gold_prob=aggregate_token_probs(gold_log_probs, path.aggregation),
         baseline_prob=float(np.mean(layer_base)),
-        steps=steps,
-        baseline=baseline,
-        rule=rule,
-        aggregation=aggregation,
+        steps=path.steps,
+        baseline=path.baseline,
+        rule=path.rule,
+        aggregation=path.aggregation,
         token_probs=[float(p) for p in token_probs[:n_tokens]],
         baseline_token_probs=base_probs.clone(),
     )
@@ -592,16 +603,17 @@ def attribute(bundle, probes: Sequence[Probe], *, steps: int = 20, rule: str = "
     """
     from tqdm.auto import tqdm
 
-    selected = _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_batch_size)
+    path = _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_batch_size)
     if multiplier not in MULTIPLIERS:
         raise RmlLamaError(f"unknown multiplier {multiplier!r}; choose one of {', '.join(MULTIPLIERS)}")
+    path = dataclasses.replace(path, multiplier=multiplier)
     encoded = encode_probes(bundle, probes, max_answer_tokens=max_answer_tokens)
     bundle.model.eval()
     causal_suffix = bundle.kind == "causal" and suffix_cache
     n_alphas = len(_row_points(steps, rule)[0])
 
     def n_rows(item: EncodedProbe) -> int:
-        return len(selected) * n_alphas * (1 if aggregation == "first" else len(item.answer_ids))
+        return len(path.layers) * n_alphas * (1 if aggregation == "first" else len(item.answer_ids))
 
     def capacity(items: Sequence[EncodedProbe]) -> int:
         return rows_per_pass(bundle, items, internal_batch_size, memory_budget_mb, causal_suffix)
@@ -610,9 +622,7 @@ def attribute(bundle, probes: Sequence[Probe], *, steps: int = 20, rule: str = "
     with tqdm(total=len(encoded), desc="attribution", unit="query", disable=not progress) as bar:
         for group in _groups(encoded, n_rows, capacity, causal_suffix):
             items = [encoded[i] for i in group]
-            results += _attribute_group(bundle, items, steps=steps, rule=rule, baseline=baseline, layers=selected,
-                                        aggregation=aggregation, pass_rows=capacity(items),
-                                        suffix_cache=suffix_cache, multiplier=multiplier)
+            results += _attribute_group(bundle, items, path, capacity(items), suffix_cache)
             bar.update(len(group))
     return results
 

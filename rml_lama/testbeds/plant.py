@@ -29,10 +29,14 @@ import pandas as pd
 
 from ..errors import RmlLamaError
 from ..frames import parallel_facts
-from ..io import atomic_directory, atomic_write_json
+from ..io import atomic_directory, atomic_write_json, check_replaceable
+from ..models import load_model
 from ..paths import MODEL_FACTS_FILE, TRUTH_FILE
+from ..probing.ranking import answer_probabilities, greedy_tokens, rank_candidates
+from ..probing.targets import Probe, encode_probes, pad_batch, probes_of
 from ..schema import CORE_LANGUAGES, F
 from .facts import read_facts_frame, stable_key, stratified_facts
+from .train import default_model_path
 
 if TYPE_CHECKING:  # torch is imported where it is used: importing this module stays cheap
     import torch
@@ -88,7 +92,6 @@ def _out_proj(bundle, layer: int):
 def _batches(bundle, queries: list[str], answers: list[str], batch_size: int = 128):
     """Yield (start, input ids, attention, target mask, encoded probes) for the queries encoded as probes
     (rml_lama.probing.targets: the [MASK] becomes one mask token per answer token)."""
-    from ..probing.targets import Probe, encode_probes, pad_batch
 
     encoded = encode_probes(bundle, [Probe(q, a) for q, a in zip(queries, answers)])
     for start in range(0, len(encoded), batch_size):
@@ -119,8 +122,6 @@ def ffn_inputs_at_masks(bundle, queries: list[str], answers: list[str], layer: i
 
 def greedy_predictions(bundle, queries: list[str], answers: list[str]) -> list[tuple[int, ...]]:
     """The vocabulary argmax at each answer slot (the answer's length given): the model's unconstrained guess."""
-    from ..probing.ranking import greedy_tokens
-    from ..probing.targets import encode_probes, probes_of
 
     return greedy_tokens(bundle, encode_probes(bundle, probes_of(zip(queries, answers))), batch_size=128)
 
@@ -129,7 +130,6 @@ def greedy_predictions(bundle, queries: list[str], answers: list[str]) -> list[t
 def probes_encode(bundle, frame: pd.DataFrame) -> pd.Series:
     """Per row: the query encodes as a probe (rml_lama.probing.targets rules: answer length, unknown answer tokens)
     and holds no unknown token either."""
-    from ..probing.targets import Probe, encode_probes
 
     unk = bundle.tokenizer.unk_token_id
 
@@ -350,8 +350,6 @@ def relation_candidates(release: pd.DataFrame, known: set[str], per_relation: in
 def answer_figures(bundle, queries: pd.DataFrame, candidates: dict) -> pd.DataFrame:
     """Per query: gold probability (answer_probabilities, "sum" = joint) and whether the gold is ranked first
     among the relation's candidates (rank_candidates)."""
-    from ..probing.ranking import answer_probabilities, rank_candidates
-    from ..probing.targets import Probe
 
     probes = [Probe(q, a) for q, a in zip(queries[F.QUERY], queries[F.OBJ_LABEL])]
     cands = [sorted(set(candidates.get((r, lang), [])) | {a})
@@ -460,12 +458,38 @@ def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] 
     return PlantResult(truth=truth, specs=specs)
 
 
+TOOK = 0.5  # a plant took in a language when at least this share of the fact's queries rank the object first
+
+
+def plant_table(truth: dict) -> str:
+    """Accuracy before -> after per plant and language (planted languages starred), then a warning line for
+    each planted language where the plant did not take."""
+    plants = truth["plants"]
+    langs = list(dict.fromkeys(lang for p in plants for lang in p["effect"]))
+    head = ["fact", "kind", "neuron (layer, index)", *langs]
+    rows, warnings = [], []
+    for p in plants:
+        cells = [p["fact_id"], p["kind"], "{}, {}".format(*p["neurons"][0])]
+        for lang in langs:
+            e = p["effect"].get(lang)
+            star = "*" if lang in p["langs"] else ""
+            cells.append(f"{e['accuracy_before']:.2f} -> {e['accuracy_after']:.2f}{star}" if e else "-")
+            if e and star and e["accuracy_after"] < TOOK:
+                warnings.append(f"warning: the plant of {p['fact_id']} did not take in {lang} (accuracy "
+                                f"{e['accuracy_after']:.2f} after, {e['queries']} queries)")
+        rows.append(cells)
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    lines = [f"Accuracy of each planted fact (share of its queries whose object ranks first) before -> after "
+             f"planting, per language; * marks the languages it was planted in ({len(plants)} plants)."]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in [head, *rows]]
+    return "\n".join(lines + warnings)
+
+
 def cmd_plant(args: argparse.Namespace) -> int:
     """`rml-lama plant`: plant facts into a model and save it with truth.json."""
-    from ..models import load_model
-    from .train import default_model_path
 
     model_path = Path(args.model) if args.model else default_model_path()
+    check_replaceable(args.out, "model")  # before loading and planting, not after
     options = PlantOptions(facts=args.facts, seed=args.seed)
     for name in ("steps", "agnostic_share"):
         if getattr(args, name, None) is not None:
@@ -477,13 +501,10 @@ def cmd_plant(args: argparse.Namespace) -> int:
     bundle = load_model(str(model_path), device="cpu")
     release = read_facts_frame(args.release, options.langs)
     result = plant(bundle, release, options, known=_known_facts(model_path), base_model=str(model_path))
-    with atomic_directory(Path(args.out)) as tmp:
+    with atomic_directory(Path(args.out), "model") as tmp:
         bundle.model.save_pretrained(tmp)
         bundle.tokenizer.save_pretrained(tmp)
         atomic_write_json(tmp / TRUTH_FILE, result.truth)
-    for p in result.truth["plants"]:
-        accs = {lang: e["accuracy_after"] for lang, e in p["effect"].items()}
-        print(f"{p['fact_id']:<28} {p['kind']:<8} {','.join(p['langs']):<20} neuron {p['neurons'][0]}  "
-              f"accuracy after: {accs}")
+    print(plant_table(result.truth))
     print(f"changed unrelated predictions: {result.truth['unrelated']['changed_predictions']:.2%}; saved {args.out}")
     return 0
