@@ -41,6 +41,8 @@ def generate(analysis: str, form: str) -> set[str]:
 
 
 FINNISH_GRADATION = ("aatti", "iitti", "etti", "kka", "ppa", "tta", "kki", "ppi", "tti", "nki", "nko", "nka", "mpi", "nto", "lto", "rto")
+INFLECTED_LOOKING = ("lla", "llä", "ssa", "ssä", "sta", "stä", "lta", "ltä", "lle", "ksi", "tta", "ttä", "aan", "ään",
+                     "iin", "hin", "ista", "istä", "ineen")
 VOWELS = "aeiouyäöåAEIOUYÄÖÅéèêëáàâíìîóòôúùû"
 
 
@@ -51,10 +53,14 @@ def genitive_word(word: str, head: bool):
     rows = analyses(word) or (analyses(word.lower()) if not head else [])
     if any(r[1].startswith("Lexicon") for r in rows) and not any(
             r[1].startswith("Lexicon") and r[4] in ("+sg+nom", "+pl+nom", "+nom") for r in rows):
-        return None  # a known word that is not a nominative noun or adjective (myöhemmin, naista): no genitive
+        # a known word that is not a nominative (myöhemmin, naista, Ensisilmäyksellä): no genitive, unless it is
+        # a capitalised head that only looks inflected (Verona, Nikon, Assisi): a name, spelled as it is
+        if not (head and word[:1].isupper() and not word.lower().endswith(INFLECTED_LOOKING)):
+            return None
+        rows = []
     for lexicon_only in (True, False):
         for weight, source, lemma, pos, form, analysis in rows:
-            if not head and pos != "adjective":
+            if not head and pos not in ("adjective", "participle"):
                 continue
             if lexicon_only != source.startswith("Lexicon"):
                 continue
