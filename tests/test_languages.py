@@ -44,6 +44,8 @@ def test_french_articles_contractions_and_elision(pattern, subject, obj, expecte
 
 def test_french_label_that_would_lose_its_article_in_a_contraction_is_not_masked():
     assert query("Le nom de [X:def] vient de [Y:def].", "fr", "Allemagne", "Le Havre") is None
+    assert query("[X] décède [Y:loc].", "fr", "Ibn Khaldoun", "Le Caire") is None
+    assert query("[X] décède [Y:loc].", "fr", "Hugo Grotius", "La Haye") == "Hugo Grotius décède à [MASK]."
 
 
 @pytest.mark.parametrize("pattern,subject,obj,expected", [
@@ -66,6 +68,7 @@ def test_english_indefinite_article_follows_the_sound(word, article):
 def test_english_article_errors_read_the_sound():
     assert english.article_errors("Vic Chou's profession is an model.") == ["an model"]
     assert english.article_errors("He is an actor and a university teacher.") == []
+    assert english.article_errors("The language of Kid A is English.") == []
 
 
 def test_hungarian_common_noun_subject_takes_its_article_and_names_do_not():
@@ -89,7 +92,7 @@ def test_finnish_genitive_comes_from_the_generated_lexicon_never_a_colon():
 def test_finnish_colon_endings_only_on_abbreviations_and_numerals():
     assert finnish.colon_endings("Hän aloitti työt [MASK]:ssä.") == ["[MASK]:ssä"]
     assert finnish.colon_endings("Flanderi:n kreivi") == ["Flanderi:n"]
-    assert finnish.colon_endings("EU:ssa ja vuonna 1990:n jälkeen") == []
+    assert finnish.colon_endings("EU:ssa ja vuonna 1990:n jälkeen iOS:n kanssa") == []
 
 
 def test_german_lowercase_nouns():

@@ -261,18 +261,19 @@ def fill_object_mask(text: str, lang: str, obj_label: str, form: Optional[str] =
     "indef" the article or preposition before the mask is the one the gold object takes (the query then
     carries an answer hint); French elision before the mask follows the gold object too. None = drop it.
     """
-    if form in ("def", "loc", "indef") or lang == "fr":
+    if lang == "fr":
+        at = text.index(OBJECT_SLOT)
+        before, after = text[:at], text[at + len(OBJECT_SLOT):]
+        chunk = _with_article(obj_label, lang, form)  # "la France", "en France", "à Paris", "Le Caire"
+        if chunk.startswith(("à Le ", "à Les ")):  # "au Caire": the label's own article would fuse
+            return None
+        joined = french.join(before, chunk)  # d'[MASK], du [MASK], l'[MASK]: elision follows the answer
+        if not joined.endswith(obj_label):  # "de" + "Le Havre" -> "du Havre": no whole label to mask
+            return None
+        return joined[: len(joined) - len(obj_label)] + MASK + after
+    if form in ("def", "indef"):
         filled = _with_article(obj_label, lang, form)
         head = filled[: len(filled) - len(obj_label)] if filled.endswith(obj_label) else ""
-        if lang == "fr" and not head:  # elision before the mask follows the answer: d'[MASK]
-            before = text[: text.index(OBJECT_SLOT)]
-            joined = french.join(before, obj_label)
-            if not joined.endswith(obj_label):  # "Le Havre" after "de" would be "du Havre": no whole label to mask
-                return None
-            return joined[: len(joined) - len(obj_label)] + MASK + text[text.index(OBJECT_SLOT) + len(OBJECT_SLOT):]
-        at = text.index(OBJECT_SLOT)
-        if lang == "fr" and not french.join(text[:at], filled).endswith(obj_label):
-            return None
         return _replace_at(text, OBJECT_SLOT, head + MASK, lang)
     return _fill(text, lang, OBJECT_SLOT, obj_label, MASK)
 

@@ -56,5 +56,7 @@ ARTICLE_WORD = re.compile(r"(?<![\w'])(a|an|A|An) ([\w\"'(][\w\-]*)")
 
 
 def article_errors(text: str) -> list[str]:
-    """'a'/'an' that disagree with the following word's sound ("an model", "a actor")."""
-    return [m.group(0) for m in ARTICLE_WORD.finditer(text) if m.group(1).lower() != indefinite(m.group(2))]
+    """'a'/'an' that disagree with the following word's sound ("an model", "a actor"); a capital "A" inside
+    a sentence is a name or a letter ("Kid A is"), not an article."""
+    return [m.group(0) for m in ARTICLE_WORD.finditer(text)
+            if (m.group(1).islower() or m.start() == 0) and m.group(1).lower() != indefinite(m.group(2))]

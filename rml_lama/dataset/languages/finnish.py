@@ -35,4 +35,7 @@ COLON_ENDING = re.compile(r"(\[MASK\]|(?<![\w:])[^\W\d_]*[a-zåäöšž][^\W\d_]
 
 
 def colon_endings(text: str) -> list[str]:
-    return [m.group(0) for m in COLON_ENDING.finditer(text)]
+    """Endings after a colon on [MASK] or an ordinary word; words with two capitals (iOS:n, macOS:n) are
+    abbreviations."""
+    return [m.group(0) for m in COLON_ENDING.finditer(text)
+            if m.group(1) == "[MASK]" or sum(ch.isupper() for ch in m.group(1)) < 2]

@@ -60,7 +60,7 @@ def classify(label: str) -> Optional[str]:
         return None
     if text in EN_WITHOUT_ARTICLE:
         return NONE_EN
-    if text in NO_ARTICLE:
+    if text in NO_ARTICLE or text.startswith(("La ", "Le ", "Les ", "L'", "L’")):  # La Haye has its own
         return None
     first = re.split(r"[ \-]", text, maxsplit=1)[0]
     head = text.split(" ", 1)[0].casefold()
