@@ -80,6 +80,13 @@ def genitive_word(word: str, head: bool):
     return None
 
 
+def _as_written(word: str, form: str) -> str:
+    """The generated form spelled like the label: its first letter's case and its apostrophes (d'Alembertin)."""
+    if "'" in word:
+        form = form.replace("’", "'")
+    return word[0] + form[1:] if form[:1].lower() == word[:1].lower() else form
+
+
 def genitive(label: str):
     """(genitive of the label, how), or (None, reason)."""
     if "," in label or ";" in label:
@@ -96,13 +103,13 @@ def genitive(label: str):
     last = genitive_word(words[-1], True)
     if last is None:
         return None, "no-analysis"
-    out = [last[0]]
+    out = [_as_written(words[-1], last[0])]
     for i in range(len(words) - 2, -1, -1):
         agreed = genitive_word(words[i], False) if WORD.match(words[i]) else None
         if agreed is None:
             out = words[: i + 1] + out
             break
-        out.insert(0, agreed[0])
+        out.insert(0, _as_written(words[i], agreed[0]))
     return " ".join(out) + qualifier, last[1]
 
 

@@ -36,6 +36,9 @@ def query(pattern: str, lang: str, subject: str, obj: str):
     ("Le lieu de naissance de [X:def] est [Y:def].", "Otto Hahn", "Francfort", "Le lieu de naissance d'Otto Hahn est [MASK]."),
     ("Le nom de [X:def] vient de [Y:def].", "Allemagne", "Alamans", "Le nom de l'Allemagne vient d'[MASK]."),
     ("La langue officielle de [X:def] est [Y:def].", "Autriche", "allemand", "La langue officielle de l'Autriche est l'[MASK]."),
+    ("La notion de [X] relève de la catégorie [Y].", "homosexualité", "sexualité",
+     "La notion d'homosexualité relève de la catégorie [MASK]."),
+    ("La notion de [X] relève de la catégorie [Y].", "hockey", "sport", "La notion de hockey relève de la catégorie [MASK]."),
 ])
 def test_french_articles_contractions_and_elision(pattern, subject, obj, expected):
     assert query(pattern, "fr", subject, obj) == expected

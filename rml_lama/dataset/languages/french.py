@@ -87,8 +87,18 @@ def article_class(label: str) -> Optional[str]:
     return _lexicon().get(label)
 
 
+H_MUET = ("homo", "hist", "hôp", "hôt", "hum", "hydr", "hypo", "hyper", "horl", "horiz", "hormon", "harmon",
+          "habit", "hébr", "hélic", "hémo", "herb", "hérit", "hiver", "hom", "hebdo", "hellén", "hépat", "hérés",
+          "hétéro", "hygi", "hymne", "hypn", "hyst", "hindou", "hispan", "hôtel", "horreur", "hospital", "huile",
+          "hagiograph", "halluc", "haltér", "hect", "hégé", "hélio", "hémi", "hepta", "héréd", "hermét", "héroïne",
+          "hiér", "hippo", "hologr", "homéo", "honnêt", "honneur", "honor", "hortic", "hostil", "hydro", "hygro")
+"""Lower-case words in h- that elide (l'homme, d'histoire, l'hôpital); an h is aspirated otherwise (le hockey,
+la Hongrie), so names in H- never elide."""
+
+
 def starts_with_vowel(text: str) -> bool:
-    return bool(text) and text[0] in VOWELS
+    """Whether the word elides what comes before it: a vowel, or a mute h (l'histoire, d'homosexualité)."""
+    return bool(text) and (text[0] in VOWELS or text.startswith(H_MUET))
 
 
 def definite(label: str) -> str:
@@ -135,10 +145,11 @@ def _word_start(text: str, at: int) -> bool:
 
 
 # ------------------------------------------------------------------------------------ the check's reading
-MISSED_ELISION = re.compile(r"(?<![\w'’-])(de|De|le|Le|la|La|que|Que|ne|se|je|me|te|ce|jusque) (?=[" + VOWELS + r"])")
+MISSED_ELISION = re.compile(r"(?<![\w'’-])(de|De|le|Le|la|La|que|Que|ne|se|je|me|te|ce|jusque) (?=([\w\[]+))")
 MISSED_CONTRACTION = re.compile(r"(?<![\w'’-])(de|De|à|À) (le|les|Le|Les) ")
 
 
 def elision_errors(text: str) -> list[str]:
     """'de Italie', 'le instrument', 'de le Japon', 'à Le Havre'-style misses in a filled query."""
-    return [m.group(0) for m in MISSED_ELISION.finditer(text)] + [m.group(0) for m in MISSED_CONTRACTION.finditer(text)]
+    return ([m.group(0) + m.group(2) for m in MISSED_ELISION.finditer(text) if starts_with_vowel(m.group(2))]
+            + [m.group(0) for m in MISSED_CONTRACTION.finditer(text)])
