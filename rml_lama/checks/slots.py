@@ -21,8 +21,9 @@ def check_mask_slot(ctx: CheckContext) -> Finding:
 
 @register("subject-present", "error", "the subject label appears in its query (after Unicode and case normalisation)")
 def check_subject_present(ctx: CheckContext) -> Finding:
-    rows = zip(ctx.normalized(F.SUB_LABEL), ctx.normalized(F.QUERY), ctx.column(F.LANG))
-    return Finding(bad=ctx.series([not subject_spelled(subject, query, lang) for subject, query, lang in rows]))
+    rows = zip(ctx.normalized(F.SUB_LABEL), ctx.normalized(F.QUERY), ctx.column(F.LANG), ctx.column(F.SUB_LABEL))
+    return Finding(bad=ctx.series([not subject_spelled(subject, query, lang, raw)
+                                   for subject, query, lang, raw in rows]))
 
 
 def subject_stem(subject: str, lang: str) -> str:
@@ -36,14 +37,17 @@ def subject_stem(subject: str, lang: str) -> str:
     return subject
 
 
-def subject_spelled(subject: str, query: str, lang: str) -> bool:
-    """Whether the (normalised) query spells the subject: whole, or as `subject_stem`; in Finnish every word
-    of it, each allowed to change its last three letters (a generated genitive: Helsinki -> Helsingin,
-    Yhdistynyt kuningaskunta -> Yhdistyneen kuningaskunnan)."""
+def subject_spelled(subject: str, query: str, lang: str, label: str = "") -> bool:
+    """Whether the (normalised) query spells the (normalised) subject: whole, or as `subject_stem`; in Finnish
+    also as the genitive generation gives the raw `label` (Helsinki -> Helsingin, Uusikaupunki ->
+    Uudenkaupungin, Yhdistynyt kuningaskunta -> Yhdistyneen kuningaskunnan)."""
     if subject_stem(subject, lang) in query:
         return True
-    if lang == "fi":
-        return all(word[: max(len(word) - 3, 1)] in query for word in re.split(r"[\s\-]+", subject) if word)
+    if lang == "fi" and label:
+        from ..dataset.languages.finnish import genitive
+
+        form = genitive(label)
+        return form is not None and normalize(form) in query
     return False
 
 
