@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rml_lama.dataset.languages.french import HEAD_NOUNS, MASCULINE, classify
+from rml_lama.dataset.languages.french import HEAD_NOUNS, MASCULINE, NO_ARTICLE, classify
 from rml_lama.dataset.sources import SourceSet
 
 OUT = Path(__file__).resolve().parent.parent / "rml_lama" / "data" / "curated" / "fr_articles.tsv"
@@ -36,6 +36,8 @@ def main() -> int:
         roles = [(f.obj_uri, f.obj_label, f.relation in PLACE_OBJECTS, f.relation in LANGUAGE_OBJECTS,
                   f.relation == "P140"), (f.sub_uri, f.sub_label, f.relation in PLACE_SUBJECTS, False, False)]
         for qid, label, place, lang, religion in roles:
+            if label in NO_ARTICLE or label.startswith(("La ", "Le ", "Les ", "L'", "L’")):
+                continue  # Jérusalem, La Haye: never an added article
             if lang:
                 classes[label] = MASCULINE
             elif religion:

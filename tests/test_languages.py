@@ -78,6 +78,9 @@ def test_hungarian_common_noun_subject_takes_its_article_and_names_do_not():
     assert query("[X:def] egyfajta [Y].", "hu", "húsevő", "élőlény") == "A húsevő egyfajta [MASK]."
     assert query("[X:def] egyfajta [Y].", "hu", "alma", "gyümölcs") == "Az alma egyfajta [MASK]."
     assert query("[X] fővárosa [Y].", "hu", "Franciaország", "Párizs") == "Franciaország fővárosa [MASK]."
+    assert query("[X] fővárosa [Y].", "hu", "Szovjetunió", "Moszkva") == "A Szovjetunió fővárosa [MASK]."
+    assert query("Az ország, ahonnan [X] származik: [Y].", "hu", "bécsi szelet", "Ausztria") == (
+        "Az ország, ahonnan a bécsi szelet származik: [MASK].")
 
 
 def test_hungarian_hyphenated_suffix_is_found_on_words_and_mask_not_on_abbreviations():

@@ -250,6 +250,10 @@ def fill_subject(template: str, lang: str, subject: str, form: Optional[str] = N
     if form == "gen":
         genitive = finnish.genitive(subject)
         return None if genitive is None else _replace_at(template, SUBJECT_SLOT, genitive, lang)
+    at = template.index(SUBJECT_SLOT)
+    if (lang == "hu" and not template[at + len(SUBJECT_SLOT):].startswith("-")
+            and not re.search(r"(?:^|\W)[Aa]z? $", template[:at])):
+        form = "def"  # Hungarian: a common noun or a name headed by one takes a/az wherever it stands
     if form == "def" or lang == "fr":  # French: elision and contraction at the slot's boundary too
         return _replace_at(template, SUBJECT_SLOT, _with_article(subject, lang, form), lang)
     return _fill(template, lang, SUBJECT_SLOT, subject, None)
@@ -300,9 +304,15 @@ def _replace_at(text: str, slot: str, chunk: str, lang: str) -> str:
     joined = french.join(before, chunk) if lang == "fr" else before + chunk
     if lang == "en" and chunk.lower().startswith("the ") and chunk.endswith("s") and after.startswith("'s"):
         after = "'" + after[2:]  # the Netherlands' capital
-    if not before and chunk[:1].islower() and chunk.split(" ", 1)[0].split("'", 1)[0] in _ARTICLES:
-        joined = joined[:1].upper() + joined[1:]
+    if not before and chunk[:1].islower() and (chunk.split(" ", 1)[0].split("'", 1)[0] in _ARTICLES
+                                                or _plain_lower_word(chunk)):
+        joined = joined[:1].upper() + joined[1:]  # La France; Rutile (not iPod, eBay)
     return joined + after
+
+
+def _plain_lower_word(text: str) -> bool:
+    first = re.split(r"[\s\-]", text, maxsplit=1)[0]
+    return first.isalpha() and first.islower()
 
 
 _ARTICLES = {"the", "la", "le", "les", "l", "a", "az", "an"}
@@ -312,6 +322,9 @@ def _fill(text: str, lang: str, slot: str, label: str, filler: Optional[str]) ->
     if slot not in text:
         raise ValueError(f"template has no {slot}: {text!r}")
     shown = label if filler is None else filler
+    if filler is None and text.startswith(slot) and language(lang).spaced and lang not in ("ko", "hu") \
+            and _plain_lower_word(label):  # a sentence opens with a capital: Rutile, Pretzel
+        return text.replace(slot, label[:1].upper() + label[1:], 1)
     if lang == "ko":
         return korean.fill(text, slot, shown, label)
     if lang == "hu":

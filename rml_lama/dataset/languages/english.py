@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_THE_FIRST = ("United ", "Republic of", "Kingdom of", "Duchy of", "Grand Duchy of", "Principality of", "Empire of",
+_THE_FIRST = ("United ", "Republic of", "Emirate of", "Emirates of", "Kingdom of", "Duchy of", "Grand Duchy of", "Principality of", "Empire of",
               "Emirate of", "Sultanate of", "State of", "Electorate of", "Margraviate of", "Province of",
               "Commonwealth of", "Caliphate of", "Khanate of", "Federation of", "Union of", "Despotate of",
               "Democratic Republic", "People's Republic", "Federal Republic", "Socialist Republic", "Free State of",

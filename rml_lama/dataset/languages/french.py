@@ -14,7 +14,7 @@ from typing import Optional
 
 from ...paths import FR_ARTICLES
 
-VOWELS = "aeiouyàâäéèêëîïôöûüœæAEIOUYÀÂÄÉÈÊËÎÏÔÖÛÜŒÆ"
+VOWELS = "aeiouàâäéèêëîïôöûüœæAEIOUÀÂÄÉÈÊËÎÏÔÖÛÜŒÆ"  # not y: la Yougoslavie, le Yémen
 FEMININE, MASCULINE, PLURAL, NONE_EN = "f", "m", "pl", "none-en"
 
 NO_ARTICLE = {"Cuba", "Malte", "Chypre", "Madagascar", "Singapour", "Monaco", "Bahreïn", "Taïwan", "Haïti",
@@ -68,7 +68,7 @@ def classify(label: str) -> Optional[str]:
         return HEAD_NOUNS[head]
     if text in PLURAL_NAMES or first in PLURAL_NAMES or text.startswith(("États ", "États-", "Îles ", "îles ", "Émirats ")):
         return PLURAL
-    if text in MASCULINE_IN_E or first in MASCULINE_IN_E:
+    if text in MASCULINE_IN_E or first in MASCULINE_IN_E or first.endswith("shire"):  # le Herefordshire
         return MASCULINE
     return FEMININE if first.endswith("e") else MASCULINE
 

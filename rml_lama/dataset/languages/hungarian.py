@@ -178,10 +178,23 @@ def fill(text: str, slot: str, label: str, filler: Optional[str]) -> Optional[st
     return _fill_hungarian(text, slot, label, filler)
 
 
+HEAD_NOUNS_WITH_ARTICLE = ("királyság", "köztársaság", "unió", "államok", "birodalom", "hercegség", "fejedelemség",
+                           "ház", "szövetség", "egyesület", "emírség", "szultanátus", "kalifátus", "liga",
+                           "bizottság", "tanács", "egyház", "hadsereg", "párt", "egyetem", "akadémia", "intézet",
+                           "múzeum", "társaság", "szervezet", "alap", "bank", "ügynökség", "közösség", "kánság",
+                           "tartomány", "föderáció", "konföderáció", "szigetek", "protektorátus", "despotátus")
+"""Names whose head is a common noun take the article: a Szovjetunió, az Európai Unió, a Holland Királyság."""
+
+
 def with_article(label: str) -> str:
-    """A common noun (lower-case label) takes the definite article a/az (A húsevő, Az alma); names do not."""
-    first = label.strip()[:1]
-    if not first.isalpha() or not first.islower():
+    """A common noun (lower-case label) takes the definite article a/az (a húsevő, az alma), and so does a name
+    headed by a common noun (a Szovjetunió, az Európai Unió, a Zöld-foki Köztársaság); other names do not."""
+    text = label.strip()
+    first = text[:1]
+    if not first.isalpha():
+        return label
+    last = re.split(r"[\s\-]+", text)[-1].casefold()
+    if not first.islower() and not last.endswith(HEAD_NOUNS_WITH_ARTICLE):
         return label
     return ("az " if first.casefold() in _HU_VOWELS else "a ") + label
 
