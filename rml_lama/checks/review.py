@@ -48,9 +48,14 @@ def read_judgements(path: Union[str, Path]) -> list[dict]:
 def review_table(folder: Union[str, Path, None] = None) -> dict[str, dict]:
     """{lang: {"n", "OK", "minor", "major", "major_rate", "defect_rate", "seed", "release"}} from the judgement files
     in `folder` (default validation/review); empty when there are none."""
+    from ..schema import LANGUAGES
+
     folder = Path(folder) if folder is not None else REVIEW_DIR
     out = {}
-    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+    order = list(LANGUAGES)
+    paths = sorted(folder.glob("*.jsonl"), key=lambda p: (order.index(p.stem) if p.stem in order else len(order), p.stem)) \
+        if folder.is_dir() else []
+    for path in paths:
         rows = read_judgements(path)
         if not rows:
             continue
