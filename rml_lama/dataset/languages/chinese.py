@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+
 @lru_cache(maxsize=1)
 def _t2s_converter():
     import opencc  # imported lazily: only Chinese needs it
