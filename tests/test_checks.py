@@ -78,7 +78,8 @@ def plant_object_leak(frame):
 
 
 def plant_romaji_template(frame):
-    retemplate(frame, "ja", TEMPLATES["ja"][1], "[Y] wa [X] no shuto de ari, seifu no shozaichi desu。")
+    # 首都 kept so that only the script is wrong (the relation's gloss word is there)
+    retemplate(frame, "ja", TEMPLATES["ja"][1], "[Y] wa [X] no shuto (首都) de ari, seifu no shozaichi desu。")
 
 
 def plant_english_finnish(frame):
@@ -160,13 +161,15 @@ def plant_long_answer(frame):
 
 
 def plant_finnish_colon_ending(frame):
-    i = first(frame, "fi", GERMANY)
+    i = first(frame, "fi", GERMANY, TEMPLATES["fi"][0])  # "Maan Saksa pääkaupunki on [MASK], ..."
     frame.loc[i, F.QUERY] = frame.loc[i, F.QUERY].replace("Maan Saksa pääkaupunki", "Saksa:n pääkaupunki")
+    assert "Saksa:n" in frame.loc[i, F.QUERY]
 
 
 def plant_hungarian_hyphen(frame):
-    i = first(frame, "hu", GERMANY)
+    i = first(frame, "hu", GERMANY, TEMPLATES["hu"][0])  # "Németország fővárosa [MASK], ..."
     frame.loc[i, F.QUERY] = frame.loc[i, F.QUERY].replace("Németország fővárosa", "Németország-ban a főváros")
+    assert "Németország-ban" in frame.loc[i, F.QUERY]
 
 
 def plant_french_elision(frame):
