@@ -117,6 +117,24 @@ def _source_table(stats: dict, key: str) -> str:
     return "\n".join(lines)
 
 
+def _extended_section(frame: pd.DataFrame, stats: dict) -> str:
+    """What the extended languages are: unreviewed source templates, with the share of German queries whose
+    template lower-cases a noun (the `de-noun-case` check)."""
+    from .languages import german
+
+    extended = [lang for lang in stats["languages"] if lang not in stats["core_languages"]]
+    if not extended:
+        return "No extended language in this build."
+    text = (f"The extended languages ({', '.join(f'`{lang}`' for lang in extended)}) use the sources' templates, "
+            "which have not been reviewed; they are reported as failing the native-reading standard and are "
+            "not held to the text-quality checks (`validation/languages.json`: `text_quality_required: false`).")
+    if "de" in extended:
+        templates = frame.loc[frame[F.LANG] == "de", F.TEMPLATE]
+        share = float(templates.map(lambda t: bool(german.lowercase_nouns(t))).mean()) if len(templates) else 0.0
+        text += f" In German, {share:.1%} of the queries come from a template with a lower-cased noun."
+    return text
+
+
 def _review_section() -> str:
     from ..checks.review import review_markdown, review_table
 
@@ -203,6 +221,8 @@ article or preposition of place, d' before a vowel, English a/an): such queries 
 ## Native review
 
 {_review_section()}
+
+{_extended_section(frame, stats)}
 
 ## Relations (core languages)
 
