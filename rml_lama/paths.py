@@ -22,6 +22,10 @@ DEFAULT_MODEL_DIR = DATA_DIR / "models" / "rml-lama-mini"
 REPOSITORY_EXPECTATIONS = PACKAGE_DIR.parent / "validation" / "languages.json"  # a source checkout
 PACKAGED_EXPECTATIONS = DATA_DIR / "validation_languages.json"  # an installed wheel (a link to the above)
 
+# ------------------------------------------------------- any output folder (a release, a model)
+OUTPUT_MARKER_FILE = "rml-lama-output.json"  # {"kind": "release" | "model", "rml_lama_version": ...}
+CHECKSUMS_FILE = "SHA256SUMS"  # sha256 of every file of the output folder, `sha256sum -c` format
+
 # ------------------------------------------------------------------------------- a release folder
 RELEASE_DATA_DIR = "data"
 STATS_FILE = "stats.json"
@@ -49,9 +53,15 @@ def shard_path(out: Path, rank: int) -> Path:
     return Path(out) / f"{SHARD_PREFIX}{rank}.jsonl"
 
 
+def lock_path(out: Path, rank: int) -> Path:
+    """The advisory lock (with the writer's pid) held while a process writes rank `rank`'s shard."""
+    return Path(out) / f".{SHARD_PREFIX}{rank}.lock"
+
+
 # ------------------------------------------------------------------------------ environment variables
 CACHE_ENV = "RML_LAMA_CACHE"  # tokenizer and converted-model caches (default ~/.cache/rml-lama)
 EXPECTATIONS_ENV = "RML_LAMA_EXPECTATIONS"  # a per-language expectations file for the validator
+NO_EXCHANGE_ENV = "RML_LAMA_NO_EXCHANGE"  # set: replace folders by two renames, not an atomic exchange (tests)
 
 
 def cache_dir() -> Path:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 # the import order of the families is the checks' report order
 from . import (  # noqa: F401
-    structure, slots, language_id, duplicates, consistency, language_rules, text_quality, coverage, tokens,
+    structure, card, slots, language_id, duplicates, consistency, language_rules, text_quality, coverage, tokens,
 )
 from .registry import CHECKS, Check, CheckContext, CheckResult, Finding, register
 

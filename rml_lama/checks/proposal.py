@@ -3,25 +3,37 @@ release, with every release check, and optionally write a copy of the release wi
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 import pandas as pd
 
+from ..dataset.generate import Rejections, facts_by_key, language_queries, prepare_templates, user_candidates
+from ..dataset.release import read_release, records_frame, release_checksum, write_release
+from ..dataset.sources import read_fact_dir, read_template_dir
 from ..errors import InputError, RmlLamaError
+from ..frames import parallel_facts
 from ..paths import BUILD_REPORT_FILE
-from ..schema import CORE_LANGUAGES, FIELDS, LANGUAGES, F, Language, QueryRecord
+from ..schema import (
+    CORE_LANGUAGES,
+    FIELDS,
+    LANGUAGES,
+    F,
+    Language,
+    QueryRecord,
+    check_lang_code,
+    proposed_language,
+)
+from . import CHECKS
 from .expectations import Expectations, LanguageExpectation, load_expectations
 from .registry import Check, CheckContext, CheckResult, Finding, to_result
 from .report import ValidationReport, render_text, write_report
 from .runner import validate_frame
 
-NOT_FOR_A_PROPOSAL = ("core-parallel", "release-stats")  # a proposed language is never core; no stats.json yet
+NOT_FOR_A_PROPOSAL = ("core-parallel", "release-stats", "release-card")  # never core; no stats.json or card yet
 
 
 @dataclass
@@ -34,28 +46,18 @@ class Proposal:
     rejections: dict
 
 
-@contextlib.contextmanager
-def proposed_language(expected: LanguageExpectation) -> Iterator[None]:
-    """Make a language that schema does not know (e.g. sv) known to the generation rules for a while,
-    with the script, punctuation and spacing that validation/languages.json declares for it."""
+def proposed_entry(expected: LanguageExpectation) -> Language:
+    """A language-table entry for a proposed language, from what validation/languages.json declares for it
+    (the table's own entry when the language is already known)."""
     if expected.code in LANGUAGES:
-        yield
-        return
-    LANGUAGES[expected.code] = Language(
-        expected.code, expected.name, "?", expected.script, expected.final_punct, False, expected.spaced,
-        expected.langdetect,
-    )
-    try:
-        yield
-    finally:
-        del LANGUAGES[expected.code]
+        return LANGUAGES[expected.code]
+    return Language(expected.code, expected.name, "?", expected.script, expected.final_punct, False, expected.spaced,
+                    expected.langdetect)
 
 
 def core_fact_keys(release: pd.DataFrame) -> list[tuple[str, str, str]]:
-    core = release[release[F.LANG].isin(CORE_LANGUAGES)]
-    langs_per_fact = core.groupby(F.FACT_ID)[F.LANG].nunique()
-    parallel = set(langs_per_fact[langs_per_fact == core[F.LANG].nunique()].index)
-    facts = core[core[F.FACT_ID].isin(parallel)].drop_duplicates(F.FACT_ID)
+    present = [lang for lang in CORE_LANGUAGES if lang in set(release[F.LANG])]
+    facts = parallel_facts(release, present)
     return sorted(zip(facts[F.RELATION], facts[F.SUB_URI], facts[F.OBJ_URI]))
 
 
@@ -63,9 +65,6 @@ def build_proposal(lang: str, templates_dir: Path, facts_dir: Path, release: pd.
                    expected: LanguageExpectation) -> Proposal:
     """Read the proposal (sources readers), prepare its templates and generate its queries for the release's
     core facts with the same rules as the shipped languages (rml_lama.dataset.generate)."""
-    from ..dataset.generate import Rejections, facts_by_key, language_queries, prepare_templates, user_candidates
-    from ..dataset.release import records_frame
-    from ..dataset.sources import read_fact_dir, read_template_dir
 
     raw_templates = read_template_dir(templates_dir)
     raw_facts = read_fact_dir(facts_dir)
@@ -75,7 +74,7 @@ def build_proposal(lang: str, templates_dir: Path, facts_dir: Path, release: pd.
         raise InputError("no fact in any P*.jsonl file", facts_dir)
     keys = core_fact_keys(release)
     rejected = Rejections()
-    with proposed_language(expected):
+    with proposed_language(proposed_entry(expected)):
         templates = prepare_templates(user_candidates(raw_templates), lang, rejected)
         facts = facts_by_key(raw_facts, lang, rejected)
         queries = language_queries(lang, facts, templates, keys, rejected)
@@ -110,7 +109,7 @@ def _templates_per_relation(ctx: ProposalContext) -> Finding:
     return Finding(counts={p.lang: len(few)},
                    examples=[{"lang": p.lang, "fact_id": "", "template_id": rel, "text": "",
                               "detail": f"{n} template(s), want >= {minimum}"} for rel, n in few.items()],
-                   metric_name="templates per relation (mean)",
+                   metric_name="templates per relation (mean)", metric_kind="mean",
                    metric={p.lang: sum(counts) / len(counts) if counts else 0.0})
 
 
@@ -148,8 +147,6 @@ def check_proposal(lang: str, templates_dir: Path, facts_dir: Path, release_dir:
                    tokenizer: Optional[str] = None, expectations: Optional[Expectations] = None,
                    workers: int = 2, cache_dir: Optional[Path] = None) -> tuple[ValidationReport, Proposal]:
     """Validate a proposed language against a release; returns the report and the generated proposal."""
-    from ..dataset.release import read_release, release_checksum
-    from . import CHECKS
 
     expectations = expectations or load_expectations()
     expected = expectations[lang]
@@ -158,12 +155,12 @@ def check_proposal(lang: str, templates_dir: Path, facts_dir: Path, release_dir:
     own = run_proposal_checks(proposal, expected)
     tokenize = None
     if tokenizer:
-        from .tokens import auto_tokenizer
+        from .tokens import auto_tokenizer  # transformers only when a tokenizer is asked for
 
         tokenize = auto_tokenizer(tokenizer)
     if len(proposal.frame):
         names = [name for name in CHECKS if name not in NOT_FOR_A_PROPOSAL]
-        with proposed_language(expected):
+        with proposed_language(proposed_entry(expected)):
             report = validate_frame(proposal.frame, expectations, seed=seed, tokenizer=tokenize, workers=workers,
                                     cache_dir=cache_dir, names=names, progress=True)
         report.results = own + report.results
@@ -177,7 +174,6 @@ def check_proposal(lang: str, templates_dir: Path, facts_dir: Path, release_dir:
 
 def add_language(release_dir: Path, proposal: Proposal, out: Path) -> Path:
     """Write a copy of the release with the proposal's config added (atomic; the release is untouched)."""
-    from ..dataset.release import read_release, write_release
 
     release = read_release(release_dir)
     if proposal.lang in set(release[F.LANG]):
@@ -197,6 +193,7 @@ def add_language(release_dir: Path, proposal: Proposal, out: Path) -> Path:
 
 def validate_language(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    check_lang_code(args.lang, "--lang")  # it names the report folder and the new config's folder
     expectations = load_expectations()
     report, proposal = check_proposal(args.lang, Path(args.templates), Path(args.facts), Path(args.release),
                                       seed=args.seed, tokenizer=args.tokenizer, expectations=expectations)

@@ -12,7 +12,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from .._version import __version__
+from ..dataset.release import read_release, read_stats, release_checksum
 from ..errors import RmlLamaError
+from ..frames import facts_by_lang, parallel_fact_ids
 from ..schema import F
 from . import CHECKS
 from .expectations import Expectations, load_expectations
@@ -53,13 +55,13 @@ def run_checks(ctx: CheckContext, names: Optional[Sequence[str]] = None, progres
 
 def frame_figures(frame: pd.DataFrame, core: Sequence[str]) -> dict:
     langs = list(dict.fromkeys(frame[F.LANG].astype(str)))
-    facts = {lang: set(group) for lang, group in frame.groupby(F.LANG)[F.FACT_ID]}
+    facts = facts_by_lang(frame)
     present_core = [lang for lang in core if lang in facts]
-    parallel = set.intersection(*(facts[lang] for lang in present_core)) if present_core else set()
+    parallel = parallel_fact_ids(frame, core)
     return {
         "queries": {lang: int(n) for lang, n in frame[F.LANG].value_counts().items()},
         "facts": {lang: len(f) for lang, f in facts.items()},
-        "facts_parallel_core": len(parallel) if len(present_core) == len(core) else 0,
+        "facts_parallel_core": len(parallel),
         "queries_core_total": int(frame[F.LANG].isin(present_core).sum()),
         "queries_total": int(len(frame)),
         "languages": langs,
@@ -107,7 +109,6 @@ def validate_release(
     cache_dir: Optional[Path] = None, workers: int = 2, progress: bool = False,
 ) -> ValidationReport:
     """Validate a release folder (its rows, stats.json and checksum)."""
-    from ..dataset.release import read_release, read_stats, release_checksum
 
     folder = Path(folder)
     frame = read_release(folder)
@@ -116,7 +117,7 @@ def validate_release(
         raise RmlLamaError(f"{folder / 'stats.json'}: expected a JSON object, got {type(stats).__name__}")
     tokenize = None
     if tokenizer:
-        from .tokens import auto_tokenizer
+        from .tokens import auto_tokenizer  # transformers only when a tokenizer is asked for
 
         tokenize = auto_tokenizer(tokenizer)
     provenance = {"release_checksum": release_checksum(folder)}
@@ -126,7 +127,7 @@ def validate_release(
                             cache_dir=cache_dir, workers=workers, progress=progress, provenance=provenance)
     if tokenizer:
         report.provenance["tokenizer"] = tokenizer
-    from .review import review_markdown, review_table
+    from ..dataset.review import review_markdown, review_table
 
     reviewed = {lang: row for lang, row in review_table().items()
                 if row.get("release") and provenance["release_checksum"].startswith(str(row["release"]))}
@@ -143,9 +144,3 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(render_text(report))
     print(f"reports: {json_path}, {md_path} ({time.perf_counter() - started:.1f} s)")
     return 0 if report.passed else 1
-
-
-def cmd_validate_language(args: argparse.Namespace) -> int:
-    from .proposal import validate_language
-
-    return validate_language(args)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..dataset.release import compute_stats, release_checksum
+from ..frames import facts_by_lang
 from ..paths import SPLIT_COLUMN
 from ..schema import ARROW_TYPES, FIELDS, RELATIONS, TEMPLATE_SOURCES, F, split_of, template_id
 from .registry import CheckContext, Finding, register
@@ -84,8 +86,7 @@ def check_core_parallel(ctx: CheckContext) -> Finding:
     langs = set(frame[F.LANG].unique())
     present = [lang for lang in core if lang in langs]
     problems = [f"core language {lang!r} has no queries" for lang in core if lang not in present]
-    pairs = frame.loc[frame[F.LANG].isin(core), [F.LANG, F.FACT_ID]].drop_duplicates()
-    facts = {lang: set(group) for lang, group in pairs.groupby(F.LANG)[F.FACT_ID]}
+    facts = facts_by_lang(frame[frame[F.LANG].isin(core)])
     union = set().union(*facts.values()) if facts else set()
     counts, examples = {}, []
     for lang in present:
@@ -94,14 +95,13 @@ def check_core_parallel(ctx: CheckContext) -> Finding:
         examples += [{"lang": lang, "fact_id": fact, "template_id": "", "text": "",
                       "detail": "core fact missing in this language"} for fact in missing[:2]]
     return Finding(counts=counts, examples=examples, problems=problems,
-                   metric_name="core facts", metric={lang: len(facts.get(lang, ())) for lang in present})
+                   metric_name="core facts", metric_kind="count", metric={lang: len(facts.get(lang, ())) for lang in present})
 
 
 @register("release-stats", "error", "stats.json (and so the card) agrees with the rows and the parquet checksum")
 def check_release_stats(ctx: CheckContext) -> Finding:
     if ctx.stats is None:
         return Finding(message="skipped: no stats.json (not a release folder)")
-    from ..dataset.release import compute_stats, release_checksum
 
     actual = compute_stats(ctx.frame)
     problems = [f"stats.json {key} = {ctx.stats.get(key)!r}, rows give {actual[key]!r}"

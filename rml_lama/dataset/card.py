@@ -35,6 +35,9 @@ SOURCES_TEXT = """\
 | reviewed templates (this project) | every core-language template: written or kept from a source after a native reading, with a gloss per relation | CC BY-NC 4.0 |"""
 
 
+DEFAULT_CONFIG = ALL_CONFIG  # every language; `load_dataset(path)` without a config name loads it
+
+
 def _data_files(langs: list[str], split: str) -> list[str]:
     return [f"data/{lang}/{split}-*.parquet" for lang in langs]
 
@@ -48,10 +51,13 @@ def card_data(stats: dict, sizes: dict[tuple[str, str], tuple[int, int]]) -> Dat
         members = langs if config == ALL_CONFIG else [config]
         files = {split: [lang for lang in members if (lang, split) in sizes] for split in SPLITS}
         present = [split for split in SPLITS if files[split]]
-        configs.append({
+        entry = {
             "config_name": config,
             "data_files": [{"split": split, "path": _data_files(files[split], split)} for split in present],
-        })
+        }
+        if config == DEFAULT_CONFIG:  # what a bare load_dataset("rml-lama") loads
+            entry["default"] = True
+        configs.append(entry)
         infos.append({
             "config_name": config,
             "features": features,
@@ -136,7 +142,7 @@ def _extended_section(frame: pd.DataFrame, stats: dict) -> str:
 
 
 def _review_section() -> str:
-    from ..checks.review import review_markdown, review_table
+    from .review import review_markdown, review_table
 
     table = review_table()
     if not table:
@@ -199,6 +205,7 @@ Cao et al., *One Mind, Many Tongues* (arXiv 2411.17401).
 
 ```python
 from datasets import load_dataset
+ds = load_dataset("path/to/rml-lama")              # the default config, `all`: every language
 ds = load_dataset("path/to/rml-lama", "fr")        # or load_dataset("ORG/rml-lama", "fr") from the Hub
 print(ds["test"][0]["query"])                      # the object is the [MASK]; its answer is obj_label
 
@@ -206,7 +213,7 @@ import rml_lama                                    # pip install rml-lama: the r
 rml_lama.load("ja", split="test")
 ```
 
-A config per language, and `all` with every language. For left-to-right (causal) models use the queries
+A config per language, and `all` (the default) with every language. For left-to-right (causal) models use the queries
 with `object_final == True` and probe with the text before `[MASK]`.
 
 ## Languages

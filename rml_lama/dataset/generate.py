@@ -26,7 +26,6 @@ from ..paths import CURATED_TEMPLATES, REVIEWED_TEMPLATES
 from ..schema import (
     CORE_LANGUAGES,
     EXTENDED_LANGUAGES,
-    LANGUAGES,
     OBJECT_SLOT,
     RELATIONS,
     SUBJECT_SLOT,
@@ -36,6 +35,7 @@ from ..schema import (
     make_fact_id,
     template_id,
 )
+from ..text import letters_keys, normalize
 from . import morphology
 from .sources import Fact, SourceSet, Template, field_value, iter_json_lines
 
@@ -119,8 +119,10 @@ def curated_candidates(path: Union[str, Path] = CURATED_TEMPLATES) -> dict[str, 
         lang = field_value(obj, "lang", str, path, line)
         if relation not in RELATIONS:
             raise InputError(f"unknown relation {relation!r}", path, line, "relation")
-        if lang not in LANGUAGES:
-            raise InputError(f"unknown language {lang!r}", path, line, "lang")
+        try:
+            language(lang)
+        except ValueError:
+            raise InputError(f"unknown language {lang!r}", path, line, "lang") from None
         out[lang].append(Candidate(relation, field_value(obj, "pattern", str, path, line), "curated"))
     return dict(out)
 
@@ -141,8 +143,10 @@ def reviewed_candidates(path: Union[str, Path] = REVIEWED_TEMPLATES) -> dict[str
         review = field_value(obj, "review", str, path, line)
         if relation not in RELATIONS:
             raise InputError(f"unknown relation {relation!r}", path, line, "relation")
-        if lang not in LANGUAGES:
-            raise InputError(f"unknown language {lang!r}", path, line, "lang")
+        try:
+            language(lang)
+        except ValueError:
+            raise InputError(f"unknown language {lang!r}", path, line, "lang") from None
         if review not in REVIEW_STATES:
             raise InputError(f"unknown review state {review!r}; known: {', '.join(REVIEW_STATES)}", path, line, "review")
         if review != "ok":
@@ -227,8 +231,6 @@ def prepare_templates(candidates: Iterable[Candidate], lang: str, rejected: Reje
 def near_duplicate_keys(texts: Sequence[str]) -> list[str]:
     """The texts as the `near-duplicates` check compares them (rml_lama.text: NFKC, case folding, no
     punctuation, spaces or symbols): two templates or queries with one key are one rephrasing."""
-    from ..text import letters_keys, normalize  # pandas/pyarrow: only when generating
-
     return letters_keys([normalize(text) for text in texts]) if texts else []
 
 

@@ -5,6 +5,10 @@ statistics and build report; and the readers that load it back.
     <release>/stats.json                                  figures, for machines
     <release>/build_report.json                           what the build rejected, by reason
     <release>/data/<lang>/<split>-00000-of-00001.parquet  one config per language; `all` globs them
+    <release>/rml-lama-output.json, SHA256SUMS            marker and checksums: a folder `build` may replace
+
+`build --out DIR` writes only into an absent or empty folder or over a release it wrote (validation reports
+beside it allowed); anything else is refused before the build starts (rml_lama.io.check_replaceable).
 """
 from __future__ import annotations
 
@@ -24,17 +28,29 @@ import pyarrow.parquet as pq
 
 from .._version import __version__
 from ..errors import RmlLamaError
-from ..io import atomic_directory, atomic_write_json
-from ..paths import BUILD_REPORT_FILE, CARD_FILE, RELEASE_DATA_DIR, SHIPPED_RELEASE, SPLIT_COLUMN, STATS_FILE
+from ..frames import facts_by_lang, parallel_fact_ids
+from ..io import atomic_directory, atomic_write_json, check_replaceable, recover_directory
+from ..paths import (
+    BUILD_REPORT_FILE,
+    CARD_FILE,
+    RELEASE_DATA_DIR,
+    SHIPPED_RELEASE,
+    SPLIT_COLUMN,
+    STATS_FILE,
+    VALIDATION_REPORT_JSON,
+    VALIDATION_REPORT_MD,
+)
 from ..schema import (
     ALL_CONFIG,
     ARROW_TYPES,
     CORE_LANGUAGES,
+    EXTENDED_LANGUAGES,
     FIELDS,
-    LANGUAGES,
     SPLITS,
     F,
     QueryRecord,
+    check_lang_code,
+    ordered_languages,
     split_of,
 )
 from .card import render_card
@@ -47,6 +63,7 @@ ARROW_SCHEMA = pa.schema(
 
 
 def parquet_path(lang: str, split: str) -> str:
+    check_lang_code(lang, "config")  # it names a folder of the release
     return f"data/{lang}/{split}-00000-of-00001.parquet"
 
 
@@ -66,12 +83,6 @@ def records_table(records: Iterable[QueryRecord]) -> pa.Table:
 
 def records_frame(records: Iterable[QueryRecord]) -> pd.DataFrame:
     return records_table(records).to_pandas()
-
-
-def ordered_languages(langs: Iterable[str]) -> list[str]:
-    present = set(langs)
-    known = [code for code in LANGUAGES if code in present]
-    return known + sorted(present - set(known))
 
 
 def split_tables(table: pa.Table) -> dict[tuple[str, str], pa.Table]:
@@ -95,8 +106,8 @@ def compute_stats(frame: pd.DataFrame) -> dict:
     """Figures of a release, computed from its rows alone (the card and the validator agree on these)."""
     langs = ordered_languages(frame[F.LANG].unique())
     core = [lang for lang in CORE_LANGUAGES if lang in langs]
-    facts_by_lang = {lang: set(group) for lang, group in frame.groupby(F.LANG)[F.FACT_ID]}
-    parallel = set.intersection(*(facts_by_lang[lang] for lang in core)) if core else set()
+    facts_of = facts_by_lang(frame)
+    parallel = parallel_fact_ids(frame, core)
     per_fact = frame.groupby([F.LANG, F.FACT_ID]).size()
     final = frame[frame[F.OBJECT_FINAL]].groupby(F.LANG)[F.FACT_ID].nunique()
     stats = {
@@ -108,15 +119,15 @@ def compute_stats(frame: pd.DataFrame) -> dict:
         "queries": {lang: int((frame[F.LANG] == lang).sum()) for lang in langs},
         "queries_core_total": int(frame[F.LANG].isin(core).sum()),
         "queries_total": int(len(frame)),
-        "facts": {lang: len(facts_by_lang[lang]) for lang in langs},
+        "facts": {lang: len(facts_of[lang]) for lang in langs},
         "coverage_of_core_facts": {
-            lang: round(len(facts_by_lang[lang] & parallel) / max(len(parallel), 1), 4) for lang in langs
+            lang: round(len(facts_of[lang] & parallel) / max(len(parallel), 1), 4) for lang in langs
         },
         "rephrasings_min": {lang: int(per_fact[lang].min()) for lang in langs},
         "rephrasings_mean": {lang: round(float(per_fact[lang].mean()), 3) for lang in langs},
         "templates": {lang: int(frame.loc[frame[F.LANG] == lang, F.TEMPLATE_ID].nunique()) for lang in langs},
         "object_final_fact_coverage": {
-            lang: round(int(final.get(lang, 0)) / len(facts_by_lang[lang]), 4) for lang in langs
+            lang: round(int(final.get(lang, 0)) / len(facts_of[lang]), 4) for lang in langs
         },
         "splits": {
             split: {
@@ -146,15 +157,28 @@ def release_checksum(folder: PathLike) -> str:
     return digest.hexdigest()
 
 
+RELEASE_KIND = "release"
+RELEASE_EXTRAS = (VALIDATION_REPORT_JSON, VALIDATION_REPORT_MD)  # `validate` writes its reports beside the data
+
+
+def check_release_out(out: PathLike) -> None:
+    """Refuse (one line) an --out that is neither absent, empty, nor an unchanged release; finish a swap a
+    kill interrupted first."""
+    check_replaceable(out, RELEASE_KIND, RELEASE_EXTRAS)
+    recover_directory(out)
+    check_replaceable(out, RELEASE_KIND, RELEASE_EXTRAS)
+
+
 def write_release(
     records: Iterable[QueryRecord], out: PathLike, report: Optional[dict] = None
 ) -> Path:
-    """Write a complete release folder atomically (a failure leaves any earlier release untouched)."""
+    """Write a complete release folder atomically (a failure or kill leaves any earlier release in place); `out`
+    must be absent, empty or a release this toolkit wrote (see check_release_out)."""
     table = records_table(records)
     if table.num_rows == 0:
         raise RmlLamaError("refusing to write an empty release")
     out = Path(out)
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, RELEASE_KIND, RELEASE_EXTRAS) as tmp:
         parts = split_tables(table)
         for (lang, split), part in parts.items():
             _write_parquet(part, tmp / parquet_path(lang, split))
@@ -187,7 +211,7 @@ def read_stats(folder: Optional[PathLike] = None) -> dict:
 
 def release_languages(folder: Optional[PathLike] = None) -> list[str]:
     root = _release_folder(folder)
-    return ordered_languages(p.name for p in (root / "data").iterdir() if p.is_dir())
+    return ordered_languages(p.name for p in (root / RELEASE_DATA_DIR).iterdir() if p.is_dir())
 
 
 def read_release(
@@ -236,10 +260,10 @@ def load(lang: str, split: Optional[str] = None, folder: Optional[PathLike] = No
 # ------------------------------------------------------------------------------------------------ build
 def build(out: PathLike, sources_root: Optional[PathLike] = None, extended: bool = True) -> dict:
     """Generate RML-LAMA from the sources and write the release folder; returns its stats."""
-    from ..schema import EXTENDED_LANGUAGES
-    from .generate import generate
+    from .generate import generate  # generation only when building: rml_lama.load() stays light
     from .sources import SourceSet
 
+    check_release_out(out)  # before the minutes of generation, not after
     languages = CORE_LANGUAGES + (EXTENDED_LANGUAGES if extended else ())
     sources = SourceSet(sources_root) if sources_root is not None else None
     generation = generate(sources, languages=languages, progress=True)

