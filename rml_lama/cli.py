@@ -143,6 +143,12 @@ def _add_pipeline(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help=SEED_HELP)
 
 
+def _add_review_sample(p: argparse.ArgumentParser) -> None:
+    from .checks.review import add_arguments
+
+    add_arguments(p)
+
+
 def _add_list(p: argparse.ArgumentParser) -> None:
     p.add_argument("what", choices=sorted(LISTABLE), help="registry to list")
 
@@ -154,6 +160,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], str]] 
                  "rml_lama.checks.runner:cmd_validate"),
     "validate-language": ("check a proposed new language against a release", _add_validate_language,
                           "rml_lama.checks.proposal:validate_language"),
+    "review-sample": ("draw a seeded sample of a language's queries (answers filled in) for a native review",
+                      _add_review_sample, "rml_lama.checks.review:cmd_review_sample"),
     "publish": ("upload a release folder to the Hugging Face Hub", _add_publish, "rml_lama.dataset.hub:cmd_publish"),
     "evaluate": ("localize knowledge neurons and score the localizers", _add_evaluate,
                  "rml_lama.evaluation.run:cmd_evaluate"),

@@ -34,6 +34,8 @@ class LanguageExpectation:
     langid_sample: int
     min_templates_per_relation: int
     min_core_coverage: float
+    text_quality_required: bool = True
+    text_quality_note: str = ""
 
 
 _FIELDS = {f.name for f in fields(LanguageExpectation)} - {"code"}

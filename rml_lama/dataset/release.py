@@ -139,6 +139,11 @@ def compute_stats(frame: pd.DataFrame) -> dict:
         },
         "sources": {lang: dict(sorted(Counter(frame.loc[frame[F.LANG] == lang, F.SOURCE]).items()))
                     for lang in langs},
+        "template_sources": {
+            lang: dict(sorted(Counter(frame.loc[frame[F.LANG] == lang].drop_duplicates(F.TEMPLATE_ID)[F.SOURCE]).items()))
+            for lang in langs},
+        "answer_hint_share": {lang: round(float(frame.loc[frame[F.LANG] == lang, F.ANSWER_HINT].mean()), 4)
+                              for lang in langs},
     }
     return stats
 
