@@ -15,14 +15,30 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Optional
 
 from ..localizers import Localization
+from ..localizers.base import seeded_rng
 from ..localizers.budget import Ranking, budgeted
+from ..probing.targets import encode_probes, probes_of
+from .effects import InterventionScorer
 from .heldout import split_queries
 from .localize import LocalizerSet, fact_attributions, localize_all
+from .metrics import INTERVENTIONS, accuracy
 from .options import EvalOptions
-from .sampling import FactQueries, RunPlan, unrelated_queries
+from .oracle import candidate_pool, oracle_effects
+from .sampling import FactQueries, RunPlan, candidates_for, unrelated_queries
+from .scoring import (
+    FactProbes,
+    FactScorer,
+    average_effects,
+    fact_record,
+    precision_vs_oracle,
+    request_effects,
+    scoring_queries,
+    set_effects,
+)
 from .store import rounded
 
 ORACLE = "oracle"  # the result line of the causal oracle (not a registered localizer: it reads the model)
@@ -37,55 +53,88 @@ def interleaved(first: list, second: list) -> list:
     return merged
 
 
-def evaluate_fact(bundle, fact: FactQueries, plan: RunPlan, localizers: LocalizerSet, options: EvalOptions,
-                  done: set[tuple[str, str]], rank: int):
-    """Yield the result line of every localizer (and the oracle) not yet done for this fact."""
-    from ..probing.targets import encode_probes
-    from .effects import InterventionScorer
-    from .scoring import (
-        FactProbes,
-        FactScorer,
-        average_effects,
-        fact_record,
-        precision_vs_oracle,
-        request_effects,
-        scoring_queries,
-        set_effects,
-    )
+@dataclass
+class _Halves:
+    """A fact's rephrasings per localization language: what localizers read and what is scored."""
 
-    langs, holdout_langs = list(options.langs), list(options.holdout_langs)
+    localize: dict[str, list]
+    score: dict[str, list]
+    ordered: FactQueries  # the queries attributed (both halves, interleaved; everything in-sample)
+    part: int  # which of localize_all's (all, half 0, half 1) localizations is the one scored
+
+
+def _halves(fact: FactQueries, options: EvalOptions) -> _Halves:
+    langs = list(options.langs)
     own = {lang: fact.by_lang[lang] for lang in langs}
-    if options.heldout:
-        localize_half, score_half = split_queries(own, options.seed, fact.fact_id)
-        ordered = FactQueries(fact.fact_id, fact.relation, fact.obj_uri,
-                              {lang: interleaved(localize_half[lang], score_half[lang]) for lang in langs})
-    else:  # the old, in-sample protocol: localize and score on everything
-        localize_half, score_half, ordered = own, own, fact
-    attributions = fact_attributions(bundle, ordered, langs, localizers.baselines(), options)
+    if not options.heldout:  # the old, in-sample protocol: localize and score on everything
+        return _Halves(own, own, fact, 0)
+    localize_half, score_half = split_queries(own, options.seed, fact.fact_id)
+    ordered = FactQueries(fact.fact_id, fact.relation, fact.obj_uri,
+                          {lang: interleaved(localize_half[lang], score_half[lang]) for lang in langs})
+    return _Halves(localize_half, score_half, ordered, 1)
+
+
+def _localize_and_rank(localizers: LocalizerSet, attributions, halves: _Halves, fact_id: str,
+                       options: EvalOptions, done: set[tuple[str, str]]):
+    """Each localizer not yet done: its scored localization with the two stability halves, and its rankings
+    (random: `random_draws` seeded draws)."""
     references = localizers.reference_results(attributions)
-    part = 1 if options.heldout else 0  # localize_all: (all, even = localization half, odd = scoring half)
-
-    scored = FactQueries(fact.fact_id, fact.relation, fact.obj_uri,
-                         {**score_half, **{lang: fact.by_lang[lang] for lang in holdout_langs}})
-    unrelated = unrelated_queries(scored, plan.pool, sorted(plan.pool), langs + holdout_langs, options.seed,
-                                  plan.probe_filter.ok)
-    probes, queries = scoring_queries(score_half, {lang: fact.by_lang[lang] for lang in holdout_langs}, unrelated)
-    scorer = InterventionScorer(bundle, encode_probes(bundle, probes), batch_size=options.internal_batch_size)
-
+    base = attributions.half(0) if options.heldout else attributions
     localized: dict[str, tuple[Localization, tuple[Localization, Localization]]] = {}
     rankings: dict[str, list[Ranking]] = {}
     for localizer in localizers.localizers:
-        if (fact.fact_id, localizer.name) in done:
+        if (fact_id, localizer.name) in done:
             continue
         results = localize_all(localizer, attributions, references.get(localizer.reference_localizer))
-        localized[localizer.name] = (results[part], (results[1], results[2]))
-        base = attributions.half(0) if options.heldout else attributions
+        localized[localizer.name] = (results[halves.part], (results[1], results[2]))
         draws = options.random_draws if localizer.name.startswith("random") else 1
         rankings[localizer.name] = [localizer.rank(base, salt=f"draw{d}") if draws > 1 else localizer.rank(base)
                                     for d in range(draws)]
-    oracle_effects = _oracle(bundle, fact, score_half, attributions, rankings, options)
-    oracle_sets = ({k: budgeted(_oracle_ranking(oracle_effects, langs), k) for k in options.budgets}
-                   if oracle_effects is not None else {})
+    return localized, rankings
+
+
+def _budget_entry(scorer, queries, chosen_sets, oracle_set, min_prob: float) -> dict:
+    """Effects of one localizer's sets at one budget (averaged over random draws), precision against the
+    oracle's set of that budget."""
+    effects = [set_effects(scorer, queries, chosen, min_prob) for chosen in chosen_sets]
+    entry = average_effects(effects) if len(effects) > 1 else effects[0]
+    if oracle_set is not None:
+        entry["precision"] = average_effects([precision_vs_oracle(chosen, oracle_set) for chosen in chosen_sets])
+    entry["draws"] = len(chosen_sets)
+    return entry
+
+
+def _oracle_record(fact: FactQueries, ablations, oracle_budgets: dict, counts: dict, langs: list[str],
+                   options: EvalOptions, rank: int) -> dict:
+    agnostic = ablations.agnostic_by_oracle(langs, options.oracle_hurt)
+    return rounded({
+        "fact_id": fact.fact_id, "relation": fact.relation, "localizer": ORACLE, "rank": rank,
+        "budgets": oracle_budgets, "queries": counts,
+        "oracle": {"hurt": options.oracle_hurt, "agnostic": [list(n) for n in agnostic],
+                   "langs": sorted(ablations.by_lang),
+                   "n_queries": ablations.n_queries, "exhaustive": options.oracle_pool is None,
+                   "top": ablations.to_json(top=10)},
+    })
+
+
+def evaluate_fact(bundle, fact: FactQueries, plan: RunPlan, localizers: LocalizerSet, options: EvalOptions,
+                  done: set[tuple[str, str]], rank: int):
+    """Yield the result line of every localizer (and the oracle) not yet done for this fact: split, attribute,
+    localize and rank, the oracle, every set's effects in shared batches, then one line per localizer."""
+    langs, holdout_langs = list(options.langs), list(options.holdout_langs)
+    halves = _halves(fact, options)
+    attributions = fact_attributions(bundle, halves.ordered, langs, localizers.baselines(), options)
+    localized, rankings = _localize_and_rank(localizers, attributions, halves, fact.fact_id, options, done)
+
+    held_out = {lang: fact.by_lang[lang] for lang in holdout_langs}
+    scored = FactQueries(fact.fact_id, fact.relation, fact.obj_uri, {**halves.score, **held_out})
+    unrelated = unrelated_queries(scored, plan.pool, sorted(plan.pool), langs + holdout_langs, options.seed,
+                                  plan.probe_filter.ok)
+    probes, queries = scoring_queries(halves.score, held_out, unrelated)
+    scorer = InterventionScorer(bundle, encode_probes(bundle, probes), batch_size=options.internal_batch_size)
+    ablations = _oracle(bundle, fact, halves.score, attributions, rankings, options)
+    oracle_sets = ({k: budgeted(_oracle_ranking(ablations, langs), k) for k in options.budgets}
+                   if ablations is not None else {})
 
     # queue every row, run them in shared batches, then read
     sets = {name: {k: [budgeted(r, k, langs) for r in ranks] for k in options.budgets} for name, ranks in rankings.items()}
@@ -99,52 +148,30 @@ def evaluate_fact(bundle, fact: FactQueries, plan: RunPlan, localizers: Localize
     scorer.run()
 
     accuracy_scorer = FactScorer(bundle, FactProbes(
-        {lang: _probes(score_half[lang]) for lang in langs}, {lang: [] for lang in langs},
-        {lang: _candidates(fact, lang, score_half[lang], plan, options) for lang in langs}), langs)
+        {lang: _probes(halves.score[lang]) for lang in langs}, {lang: [] for lang in langs},
+        {lang: _candidates(fact, lang, halves.score[lang], plan, options) for lang in langs}), langs)
     oracle_budgets = {str(k): {**set_effects(scorer, queries, chosen, options.min_prob),
                                "neurons": chosen.to_json()} for k, chosen in oracle_sets.items()}
     counts = queries.counts()
-    for localizer in localizers.localizers:
-        if localizer.name not in localized:
-            continue
-        localization, halves = localized[localizer.name]
+    for name, (localization, stability_halves) in localized.items():
         scores = set_effects(scorer, queries, localization, options.min_prob)
         scores["accuracy"] = _accuracy(accuracy_scorer, localization, langs)
-        budgets = {}
-        for k, chosen_sets in sets[localizer.name].items():
-            effects = [set_effects(scorer, queries, chosen, options.min_prob) for chosen in chosen_sets]
-            entry = average_effects(effects) if len(effects) > 1 else effects[0]
-            if k in oracle_sets:
-                entry["precision"] = average_effects(
-                    [precision_vs_oracle(chosen, oracle_sets[k]) for chosen in chosen_sets])
-            entry["draws"] = len(chosen_sets)
-            budgets[str(k)] = entry
-        record = fact_record(fact, localizer.name, localization, halves, {"threshold": scores},
+        budgets = {str(k): _budget_entry(scorer, queries, chosen_sets, oracle_sets.get(k), options.min_prob)
+                   for k, chosen_sets in sets[name].items()}
+        record = fact_record(fact, name, localization, stability_halves, {"threshold": scores},
                              plan.plants.get(fact.fact_id), rank)
-        record.update(rounded({"budgets": budgets, "queries": counts,
-                               "oracle_budgets": _brief(oracle_budgets)}))
+        record.update(rounded({"budgets": budgets, "queries": counts, "oracle_budgets": _brief(oracle_budgets)}))
         yield record
-    if oracle_effects is not None and (fact.fact_id, ORACLE) not in done:
-        agnostic = oracle_effects.agnostic_by_oracle(langs, options.oracle_hurt)
-        yield rounded({
-            "fact_id": fact.fact_id, "relation": fact.relation, "localizer": ORACLE, "rank": rank,
-            "budgets": oracle_budgets, "queries": counts,
-            "oracle": {"hurt": options.oracle_hurt, "agnostic": [list(n) for n in agnostic],
-                       "langs": sorted(oracle_effects.by_lang),
-                       "n_queries": oracle_effects.n_queries, "exhaustive": options.oracle_pool is None,
-                       "top": oracle_effects.to_json(top=10)},
-        })
+    if ablations is not None and (fact.fact_id, ORACLE) not in done:
+        yield _oracle_record(fact, ablations, oracle_budgets, counts, langs, options, rank)
 
 
 def _probes(pairs):
-    from ..probing.targets import probes_of
 
     return probes_of(pairs)
 
 
 def _candidates(fact: FactQueries, lang: str, pairs, plan: RunPlan, options: EvalOptions):
-    from ..localizers.base import seeded_rng
-    from .sampling import candidates_for
 
     rng = seeded_rng(options.seed, fact.fact_id, "candidates", lang)
     return [candidates_for(plan.candidate_sets.get((fact.relation, lang), [answer]), answer, options.max_candidates, rng)
@@ -156,7 +183,6 @@ def _accuracy(scorer, localization: Localization, langs: Sequence[str]) -> dict:
     per-language sets suppressed / enhanced."""
     import numpy as np
 
-    from .metrics import INTERVENTIONS, accuracy
 
     ranked = [lang for lang in langs if scorer.probes.own[lang]]
     result: dict = {"by_lang": {}}
@@ -188,8 +214,6 @@ def _oracle(bundle, fact: FactQueries, score_half: dict, attributions, rankings:
     languages like every localizer's, is scored there by joint ablation); None when the oracle is off."""
     if not options.oracle:
         return None
-    from ..probing.targets import encode_probes, probes_of
-    from .oracle import candidate_pool, oracle_effects
 
     candidates: Optional[dict[int, list[int]]] = None
     if options.oracle_pool is not None:
