@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import warnings
 
+import pytest
+
 from rml_lama.probing.attribution import attribute
 from rml_lama.probing.targets import Probe
 from rml_lama.testbeds.tiny import tiny_bundle
 
 
-def test_causal_attribution_with_the_suffix_cache_prints_no_past_key_values_notice(caplog):
-    bundle = tiny_bundle("llama")
+@pytest.mark.parametrize("family", ["llama", "xlm-roberta"])
+def test_attribution_prints_no_past_key_values_notice(caplog, family):
+    bundle = tiny_bundle(family)
     probes = [Probe("The capital of France is [MASK]", "Paris"), Probe("法国的首都是[MASK]", "巴黎")]
     with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
         warnings.simplefilter("always")

@@ -190,7 +190,9 @@ def _natural_pass(bundle, item: EncodedProbe, want_cache: bool):
     logits = out.logits[0, list(item.target_positions)].to(torch.float64)
     gold = torch.log_softmax(logits, dim=-1)[torch.arange(len(item.answer_ids)), torch.tensor(item.answer_ids, device=logits.device)]
     natural = [v[0] for v in acts.values]  # per layer [n_tokens, d_ff]
-    cache = getattr(out, "cache", None) or getattr(out, "past_key_values", None)
+    if not want_cache:  # reading the cache (even an absent one) through its old name prints a notice
+        return blocks, natural, gold.cpu().numpy(), None
+    cache = out.cache if "cache" in out else getattr(out, "past_key_values", None)
     return blocks, natural, gold.cpu().numpy(), cache
 
 
