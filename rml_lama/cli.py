@@ -105,6 +105,40 @@ def _add_pipeline(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
 
 
+def _add_study(p: argparse.ArgumentParser, facts: int = 100) -> None:
+    """Arguments every application study shares (model, release, facts, localization budget, output)."""
+    p.add_argument("--model", default=None, help="model path or Hub id (default: the shipped default model)")
+    p.add_argument("--release", default=None, help="release folder (default: the release shipped in the package)")
+    p.add_argument("--localizer", "--localizers", dest="localizer", default="matrice",
+                   help="localizer(s), comma-separated registry names (default: matrice)")
+    p.add_argument("--langs", default="en,fr,fi,hu,ja,ko,zh", help="languages of the study (scored in all)")
+    p.add_argument("--facts", type=int, default=facts, help="number of facts (seeded sample)")
+    p.add_argument("--facts-per-relation", type=int, default=None)
+    p.add_argument("--max-rephrasings", type=int, default=None, help="per fact and language")
+    p.add_argument("--split", default="test", choices=["validation", "test"])
+    p.add_argument("--out", required=True, help="results folder (resumed if it holds a run of the same options)")
+    p.add_argument("--steps", type=int, default=20, help="integrated-gradients steps")
+    p.add_argument("--internal-batch-size", type=int, default=64, help="rows per forward pass")
+    p.add_argument("--layers", default=None, help="layer subset, e.g. 0-5 or 2,4,6")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _add_edit(p: argparse.ArgumentParser) -> None:
+    _add_study(p)
+    p.add_argument("--source-langs", default="en", help="languages to localize and edit from, one at a time "
+                   "(rows of the transfer matrix; default: en)")
+    p.add_argument("--editor", default="dai", help="how to write the edit: dai (Dai et al.) or adam (default: dai)")
+    p.add_argument("--dai-a", type=float, default=1.0, help="Dai et al.'s a: lambda1 = |v|/|E(old)| * a")
+    p.add_argument("--dai-b", type=float, default=8.0, help="Dai et al.'s b: lambda2 = |v|/|E(new)| * b")
+    p.add_argument("--adam-steps", type=int, default=50, help="steps of the adam editor")
+    p.add_argument("--adam-lr", type=float, default=0.1, help="learning rate of the adam editor")
+    p.add_argument("--neighbours", type=int, default=5,
+                   help="other facts per language for NS (same relation) and NS_other (other relations)")
+    p.add_argument("--save-edited", default=None, help="write a copy of the model with the first fact's edit here")
+
+
 def _add_list(p: argparse.ArgumentParser) -> None:
     p.add_argument("what", choices=sorted(LISTABLE), help="registry to list")
 
@@ -119,7 +153,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], str]] 
     "publish": ("upload a release folder to the Hugging Face Hub", _add_publish, "rml_lama.dataset.hub:cmd_publish"),
     "evaluate": ("localize knowledge neurons and score the localizers", _add_evaluate,
                  "rml_lama.evaluation.run:cmd_evaluate"),
-    "report": ("tables and plots from an evaluation run", _add_report, "rml_lama.evaluation.report:cmd_report"),
+    "report": ("tables and plots from an evaluation or study run", _add_report,
+               "rml_lama.evaluation.report:cmd_report"),
+    "edit": ("cross-lingual knowledge editing through localized neurons", _add_edit,
+             "rml_lama.applications.edit:cmd_edit"),
     "train-model": ("train the small default multilingual masked LM", _add_train_model,
                     "rml_lama.testbeds.train:cmd_train_model"),
     "plant": ("write facts into chosen neurons: a model with a known ground truth", _add_plant,

@@ -1,0 +1,260 @@
+"""`rml-lama report DIR` for a study run (edit, enhance, inject): summary.json, report.md (printed) and plots.
+
+Every figure is a mean over facts with a seeded 95% percentile-bootstrap interval (facts resampled); the
+difference of an arm against the random control is taken per fact first (a paired bootstrap), so both arms
+are compared on the same facts. Medians and time per fact sit beside the means.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from ..errors import RmlLamaError
+from ..io import atomic_write_json, atomic_write_text
+from ..paths import RUN_CONFIG_FILE, RUN_REPORT_FILE, SUMMARY_FILE
+
+BOOTSTRAP_SAMPLES = 1000
+
+
+def _ci(values: Iterable[Optional[float]], seed: int) -> dict:
+    from ..evaluation.metrics import bootstrap_ci
+
+    values = [v for v in values if v is not None and math.isfinite(float(v))]
+    ci = bootstrap_ci(values, n_boot=BOOTSTRAP_SAMPLES, seed=seed)
+    ci["median"] = float(np.median(values)) if values else None
+    return ci
+
+
+def _mean(values: Iterable[Optional[float]]) -> Optional[float]:
+    finite = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    return float(np.mean(finite)) if finite else None
+
+
+def _paired(a: list[Optional[float]], b: list[Optional[float]], seed: int) -> dict:
+    """Per-fact differences a - b (facts where both are defined), bootstrapped: the paired interval."""
+    return _ci([x - y for x, y in zip(a, b) if x is not None and y is not None], seed)
+
+
+def _fmt(ci: Optional[dict], digits: int = 2, pct: bool = False) -> str:
+    if not ci or ci.get("mean") is None:
+        return "n/a"
+    scale, unit = (100.0, "%") if pct else (1.0, "")
+    return (f"{scale * ci['mean']:.{digits}f}{unit} [{scale * ci['low']:.{digits}f}, "
+            f"{scale * ci['high']:.{digits}f}]")
+
+
+def _records(run: Path) -> tuple[dict, list[dict]]:
+    from ..evaluation.run import read_all_records
+
+    config_path = run / RUN_CONFIG_FILE
+    if not config_path.is_file():
+        raise RmlLamaError(f"{run} is not a study run: no {RUN_CONFIG_FILE}")
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    seen, records = set(), []
+    for record in read_all_records(run):  # first line per (fact, localizer) kept: duplicates cannot count twice
+        key = (record["fact_id"], record["localizer"])
+        if key not in seen:
+            seen.add(key)
+            records.append(record)
+    records.sort(key=lambda r: (r["localizer"], r["fact_id"]))
+    return config, records
+
+
+def _timing(records: list[dict]) -> dict:
+    per_fact = {r["fact_id"]: r.get("seconds_fact") for r in records if r.get("seconds_fact") is not None}
+    values = list(per_fact.values())
+    return {"facts": len(values), "mean_s": _mean(values), "median_s": float(np.median(values)) if values else None,
+            "total_s": float(np.sum(values)) if values else None}
+
+
+# --------------------------------------------------------------------------------------------- edit
+EDIT_METRICS = ("es", "ps", "em", "pm", "ns", "ns_other", "agree", "agree_other", "score", "es_before",
+                "ps_before", "ns_before")
+
+
+def _edit_fact_values(result: dict, kind: str) -> dict[str, Optional[float]]:
+    """One fact's value per metric for one arm: mean over (source, target) cells of the kind
+    (all / in = source == target / cross = source != target)."""
+    cells: dict[str, list] = {m: [] for m in EDIT_METRICS}
+    for source, arms in result.items():
+        for target, metrics in arms["targets"].items():
+            if (kind == "in" and source != target) or (kind == "cross" and source == target):
+                continue
+            for m in EDIT_METRICS:
+                cells[m].append(metrics.get(m))
+    return {m: _mean(v) for m, v in cells.items()}
+
+
+def summarise_edit(config: dict, records: list[dict]) -> dict:
+    from .metrics import matrix_summary, transfer_matrix
+
+    options = config.get("options", {})
+    seed = int(options.get("seed", 0))
+    sources, targets = options.get("source_langs", []), options.get("langs", [])
+    edited = [r for r in records if r.get("outcome") == "edited"]
+    localizers: dict[str, Any] = {}
+    for name in dict.fromkeys(r["localizer"] for r in records):
+        mine = [r for r in edited if r["localizer"] == name]
+        arms = [arm for arm in ("found", "agnostic", "specific", "union", "random", "random-layers", "planted")
+                if any(arm in r["results"][s] for r in mine for s in r["results"])]
+        values: dict[str, dict[str, dict[str, list]]] = {}
+        for arm in arms:
+            values[arm] = {}
+            for kind in ("all", "in", "cross"):
+                per_fact = [_edit_fact_values({s: r["results"][s][arm] for s in r["results"] if arm in r["results"][s]},
+                                              kind) if any(arm in r["results"][s] for s in r["results"]) else None
+                            for r in mine]
+                values[arm][kind] = {m: [None if f is None else f[m] for f in per_fact] for m in EDIT_METRICS}
+        stats: dict[str, Any] = {}
+        for arm in arms:
+            neurons = [_mean(len(r["neurons"][s][arm]) for s in r["neurons"] if arm in r["neurons"][s])
+                       for r in mine]
+            no_edit = [_mean(float(r["results"][s][arm]["no_edit"]) for s in r["results"] if arm in r["results"][s])
+                       for r in mine]
+            entry = {"facts": sum(v is not None for v in neurons), "neurons": _ci(neurons, seed),
+                     "no_edit": _ci(no_edit, seed)}
+            for kind in ("all", "in", "cross"):
+                entry[kind] = {m: _ci(values[arm][kind][m], seed) for m in EDIT_METRICS}
+            if arm != "random" and "random" in values:
+                entry["minus_random"] = {
+                    f"{m}_{kind}": _paired(values[arm][kind][m], values["random"][kind][m], seed)
+                    for kind in ("in", "cross", "all") for m in ("es", "ps", "score", "ns")}
+            cells_es: dict = {}
+            cells_ps: dict = {}
+            for r in mine:
+                for s in r["results"]:
+                    if arm not in r["results"][s]:
+                        continue
+                    for t, m in r["results"][s][arm]["targets"].items():
+                        cells_es.setdefault((s, t), []).append(m.get("es"))
+                        cells_ps.setdefault((s, t), []).append(m.get("ps"))
+            es_matrix = transfer_matrix(cells_es, sources, targets)
+            ps_matrix = transfer_matrix(cells_ps, sources, targets)
+            entry["transfer"] = {
+                "es": _matrix_json(es_matrix), "ps": _matrix_json(ps_matrix),
+                "es_summary": matrix_summary(es_matrix, sources, targets),
+                "ps_summary": matrix_summary(ps_matrix, sources, targets)}
+            stats[arm] = entry
+        localizers[name] = {"facts": len(mine), "outcomes": _outcomes([r for r in records if r["localizer"] == name]),
+                            "arms": stats}
+    return {"study": "edit", "config": config, "sources": sources, "targets": targets, "localizers": localizers,
+            "time_per_fact": _timing(records)}
+
+
+def _matrix_json(matrix: np.ndarray) -> list[list[Optional[float]]]:
+    return [[None if not np.isfinite(v) else round(float(v), 6) for v in row] for row in matrix]
+
+
+def _outcomes(records: list[dict]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for r in records:
+        counts[r.get("outcome", "?")] = counts.get(r.get("outcome", "?"), 0) + 1
+    return counts
+
+
+def edit_markdown(summary: dict) -> str:
+    config = summary["config"]
+    options = config.get("options", {})
+    lines = [
+        "# Cross-lingual knowledge editing",
+        "",
+        f"- model: `{config.get('model')}`; editor: {options.get('editor')} {config.get('editor_params')}",
+        f"- source languages: {', '.join(summary['sources'])}; target languages: {', '.join(summary['targets'])}; "
+        f"split {options.get('split')}, IG steps {options.get('steps')}, seed {options.get('seed')}, "
+        f"rml-lama {config.get('package_version')}",
+        f"- time per fact (all localizers, arms and sources): mean {_secs(summary['time_per_fact']['mean_s'])}, "
+        f"median {_secs(summary['time_per_fact']['median_s'])} over {summary['time_per_fact']['facts']} facts",
+        "",
+        "Each row edits every fact through one neuron set (arm) and scores it in every target language; means over "
+        "facts [95% bootstrap interval]. in-lang: target = source; x-lang: target != source. ES: share of the "
+        "target's edit-half rephrasings where P(new) > P(old); PS: the same on held-out rephrasings; NS: share of "
+        "same-relation neighbours whose gold still beats the new object (NS oth.: other relations); agree: their "
+        "argmax answer unchanged; score: harmonic mean of ES, PS, NS. Before editing ES is "
+        + _fmt(_first_arm_metric(summary, "all", "es_before")) + ".",
+        "",
+        "| localizer | arm | facts | neurons | ES in-lang | ES x-lang | PS in-lang | PS x-lang | NS | NS oth. | "
+        "agree | score x-lang | ES x-lang - random |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, entry in summary["localizers"].items():
+        for arm, s in entry["arms"].items():
+            lines.append(
+                f"| {name} | {arm} | {s['facts']} | {_fmt(s['neurons'], 1)} | {_fmt(s['in']['es'])} | "
+                f"{_fmt(s['cross']['es'])} | {_fmt(s['in']['ps'])} | {_fmt(s['cross']['ps'])} | {_fmt(s['all']['ns'])} | "
+                f"{_fmt(s['all']['ns_other'])} | {_fmt(s['all']['agree'])} | {_fmt(s['cross']['score'])} | "
+                f"{_fmt(s.get('minus_random', {}).get('es_cross')) if arm != 'random' else '-'} |")
+    for name, entry in summary["localizers"].items():
+        found = entry["arms"].get("found")
+        if not found:
+            continue
+        t = found["transfer"]
+        lines += ["", f"Transfer matrix, {name} (found arm): ES [PS] per source (row) and target (column), mean "
+                  f"over {found['facts']} facts; in-language ES {_num(t['es_summary']['in_language'])}, "
+                  f"cross-language {_num(t['es_summary']['cross_language'])}, gap {_num(t['es_summary']['gap'])}.",
+                  "", "| source \\ target | " + " | ".join(summary["targets"]) + " |",
+                  "|---|" + "---|" * len(summary["targets"])]
+        for i, source in enumerate(summary["sources"]):
+            cells = [f"{_num(t['es'][i][j])} [{_num(t['ps'][i][j])}]" for j in range(len(summary["targets"]))]
+            lines.append(f"| {source} | " + " | ".join(cells) + " |")
+    outcomes = {name: e["outcomes"] for name, e in summary["localizers"].items()}
+    lines += ["", f"Outcomes per localizer (facts): {outcomes}", ""]
+    return "\n".join(lines)
+
+
+def _first_arm_metric(summary: dict, kind: str, metric: str) -> Optional[dict]:
+    for entry in summary["localizers"].values():
+        for s in entry["arms"].values():
+            return s[kind][metric]
+    return None
+
+
+def _num(value: Optional[float]) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _secs(value: Optional[float]) -> str:
+    return "n/a" if value is None else f"{value:.1f} s"
+
+
+# ------------------------------------------------------------------------------------------ dispatch
+def _study_table(study: str) -> tuple[Callable, Callable, Callable]:
+    from . import plots
+
+    tables = {"edit": (summarise_edit, edit_markdown, plots.edit_plots)}
+    if study not in tables:
+        raise RmlLamaError(f"unknown study {study!r} in the run's config (known: {', '.join(tables)})")
+    return tables[study]
+
+
+def is_study_run(run: Path) -> Optional[str]:
+    """The study name recorded in the run's config.json, or None for an evaluation run (or no config)."""
+    path = Path(run) / RUN_CONFIG_FILE
+    if not path.is_file():
+        return None
+    try:
+        study = json.loads(path.read_text(encoding="utf-8")).get("study")
+    except ValueError:
+        return None
+    return study if isinstance(study, str) else None
+
+
+def write_study_report(run: Path, print_table: bool = True) -> dict:
+    run = Path(run)
+    config, records = _records(run)
+    summarise, markdown, plot = _study_table(config.get("study", ""))
+    summary = summarise(config, records)
+    atomic_write_json(run / SUMMARY_FILE, summary)
+    text = markdown(summary)
+    atomic_write_text(run / RUN_REPORT_FILE, text)
+    plot(summary, run)
+    if print_table:
+        print(text)
+        if not records:
+            print("note: no result lines yet", file=sys.stderr)
+    return summary
