@@ -149,7 +149,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], str]] 
     "validate": ("check a release; exit 1 if any error-level check fails", _add_validate,
                  "rml_lama.checks.runner:cmd_validate"),
     "validate-language": ("check a proposed new language against a release", _add_validate_language,
-                          "rml_lama.checks.runner:cmd_validate_language"),
+                          "rml_lama.checks.proposal:validate_language"),
     "publish": ("upload a release folder to the Hugging Face Hub", _add_publish, "rml_lama.dataset.hub:cmd_publish"),
     "evaluate": ("localize knowledge neurons and score the localizers", _add_evaluate,
                  "rml_lama.evaluation.run:cmd_evaluate"),

@@ -13,7 +13,10 @@ from typing import Any, Union
 PathLike = Union[str, Path]
 
 
-def atomic_write_bytes(path: PathLike, data: bytes) -> None:
+def atomic_write_bytes(path: PathLike, data: bytes, exclusive: bool = False) -> bool:
+    """Write `data` to a temporary sibling, fsync it, and move it into place. With `exclusive`, the file is
+    created only if it does not exist yet (atomically, also against another process doing the same): returns
+    False, writing nothing, when it exists. Returns True when written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -22,19 +25,33 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        if not exclusive:
+            os.replace(tmp, path)
+            return True
+        try:
+            os.link(tmp, path)  # fails if the file exists, whoever created it
+        except FileExistsError:
+            return False
+        finally:
+            os.unlink(tmp)
+        return True
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
 
 
-def atomic_write_text(path: PathLike, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path: PathLike, text: str, exclusive: bool = False) -> bool:
+    return atomic_write_bytes(path, text.encode("utf-8"), exclusive)
 
 
-def atomic_write_json(path: PathLike, obj: Any) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+def json_text(obj: Any) -> str:
+    """The one JSON layout of the files the toolkit writes: indented, sorted keys, UTF-8 as is."""
+    return json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def atomic_write_json(path: PathLike, obj: Any, exclusive: bool = False) -> bool:
+    return atomic_write_text(path, json_text(obj), exclusive)
 
 
 @contextlib.contextmanager

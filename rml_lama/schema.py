@@ -5,7 +5,10 @@ facts from here; nothing else spells a field name as a string literal.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from typing import Optional
 
@@ -39,8 +42,25 @@ class QueryRecord:
 
 
 FIELDS: tuple[str, ...] = tuple(f.name for f in fields(QueryRecord))
-F = type("F", (), {name.upper(): name for name in FIELDS})
-"""Field-name constants: F.FACT_ID == "fact_id" and so on, so code never spells a field as a literal."""
+
+
+class F:
+    """Field-name constants: F.FACT_ID == "fact_id" and so on, so code never spells a field as a literal
+    (tests/test_schema.py checks that they are exactly QueryRecord's fields)."""
+
+    FACT_ID = "fact_id"
+    RELATION = "relation"
+    LANG = "lang"
+    SUB_URI = "sub_uri"
+    OBJ_URI = "obj_uri"
+    SUB_LABEL = "sub_label"
+    OBJ_LABEL = "obj_label"
+    TEMPLATE_ID = "template_id"
+    TEMPLATE = "template"
+    QUERY = "query"
+    OBJECT_FINAL = "object_final"
+    SOURCE = "source"
+    ALIGNED_ID = "aligned_id"
 
 ARROW_TYPES: dict[str, str] = {
     name: ("bool" if name == "object_final" else "string") for name in FIELDS
@@ -139,11 +159,34 @@ EXTENDED_LANGUAGES: tuple[str, ...] = tuple(code for code, lang in LANGUAGES.ite
 ALL_CONFIG = "all"
 
 
+def ordered_languages(langs: Iterable[str]) -> list[str]:
+    """The given codes in the table's order (core first), unknown ones after them, sorted."""
+    present = set(langs)
+    known = [code for code in LANGUAGES if code in present]
+    return known + sorted(present - set(known))
+
+
+_PROPOSED: ContextVar[tuple[Language, ...]] = ContextVar("rml_lama_proposed_languages", default=())
+
+
 def language(code: str) -> Language:
+    """The table entry of a language, or of a language being proposed in the current context (see
+    `proposed_language`); ValueError naming the known codes otherwise."""
+    found = LANGUAGES.get(code) or next((entry for entry in _PROPOSED.get() if entry.code == code), None)
+    if found is None:
+        raise ValueError(f"unknown language {code!r}; known: {', '.join(LANGUAGES)}")
+    return found
+
+
+@contextlib.contextmanager
+def proposed_language(entry: Language) -> Iterator[None]:
+    """Within this block (this thread or task only), `language(entry.code)` knows a language the table does not,
+    so the generation rules can be applied to a proposed new language. The table itself never changes."""
+    token = _PROPOSED.set((*_PROPOSED.get(), entry))
     try:
-        return LANGUAGES[code]
-    except KeyError:
-        raise ValueError(f"unknown language {code!r}; known: {', '.join(LANGUAGES)}") from None
+        yield
+    finally:
+        _PROPOSED.reset(token)
 
 
 # ------------------------------------------------------------------------------------------- relations

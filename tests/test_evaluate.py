@@ -19,18 +19,13 @@ import torch
 
 from rml_lama.dataset.release import records_frame, write_release
 from rml_lama.errors import RmlLamaError
+from rml_lama.evaluation.options import EvalOptions, parse_layers, run_config
 from rml_lama.evaluation.report import write_report
-from rml_lama.evaluation.run import (
-    EvalOptions,
-    ShardWriter,
-    cmd_evaluate,
-    parse_layers,
-    read_all_records,
-    run_config,
-    run_evaluation,
-)
+from rml_lama.evaluation.run import cmd_evaluate, run_evaluation
+from rml_lama.evaluation.store import ShardWriter, read_all_records
 from rml_lama.paths import RUN_CONFIG_FILE, shard_path
-from rml_lama.probing.targets import Probe, answer_probabilities, encode_probes, pad_batch
+from rml_lama.probing.ranking import answer_probabilities
+from rml_lama.probing.targets import Probe, encode_probes, pad_batch
 from rml_lama.schema import MASK, QueryRecord, make_fact_id, template_id
 from tests.tiny_models import UNENCODABLE, tiny_bundle
 
@@ -390,7 +385,7 @@ def test_causal_models_are_evaluated_on_object_final_queries(tmp_path, family):
 
 
 def test_left_to_right_models_get_only_object_final_queries():
-    from rml_lama.evaluation.run import group_facts
+    from rml_lama.evaluation.sampling import group_facts
 
     object_final = {r.query for r in records() if r.object_final}
     grouped = group_facts(records_frame(records()), LANGS, None, object_final_only=True)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from rml_lama.dataset.release import write_release
-from rml_lama.evaluation.run import read_all_records, shard_path
+from rml_lama.evaluation.store import read_all_records
+from rml_lama.paths import shard_path
 from tests.test_evaluate import planted_bundle, records
 from tests.tiny_models import tiny_tokenizer
 

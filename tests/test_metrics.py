@@ -15,7 +15,6 @@ from rml_lama.evaluation.metrics import (
     layer_distribution,
     mean_relative_change,
     neuron_counts,
-    neuron_map,
     relative_changes,
     stability,
 )
@@ -51,7 +50,6 @@ def test_counts_and_layers():
     assert counts["agnostic"] == 1 and counts["all"] == 4
     assert counts["specific"] == {"en": 1, "fr": 2} and counts["mean_per_lang"] == 2.5
     assert layer_distribution(loc.all_neurons()) == {"0": 1, "2": 3}
-    assert neuron_map([(2, 7), (0, 1), (2, 6), (2, 7)]) == {0: [1], 2: [6, 7]}
 
 
 def test_bootstrap_interval_is_seeded_and_brackets_the_mean():
@@ -86,40 +84,3 @@ def test_ground_truth_precision_recall_and_kind():
     # specific rows: (2,9) for en -> right; (2,9) for fr -> found but not among fr's neurons; (3,3) missed
     assert scores["recall_specific"] == pytest.approx(2 / 3)
     assert scores["kind_right_specific"] == pytest.approx(1 / 3)
-
-
-def test_candidate_ranker_agrees_with_the_model_apis_ranking():
-    from rml_lama.evaluation.metrics import CandidateRanker
-    from rml_lama.models import scale_neurons
-    from rml_lama.probing.targets import Probe, rank_candidates
-    from tests.tiny_models import UNENCODABLE, tiny_bundle
-
-    bundle = tiny_bundle("bert", layers=2, hidden=32, d_ff=48, seed=1)
-    probes = [Probe("The capital of France is [MASK].", "Paris"), Probe("La capitale de l'Italie est [MASK].", "Rome"),
-              Probe("Ranskan pääkaupunki on [MASK].", "Pariisi")]
-    candidates = [["Paris", "Rome", "Tokyo", "Berlin", UNENCODABLE], ["Paris", "Rome", "Pariisi", "Budapest"],
-                  ["Pariisi", "Paris", "suomi", "Tokyo"]]
-    ranker = CandidateRanker(bundle, probes, candidates)
-    assert ranker.ranks().tolist() == rank_candidates(bundle, probes, candidates).tolist()
-    with scale_neurons(bundle, {1: [0, 5, 9]}, 0.0):
-        expected = rank_candidates(bundle, probes, candidates).tolist()
-    assert ranker.ranks_with([(1, 0), (1, 5), (1, 9)], 0.0).tolist() == expected
-    assert ranker.ranks_with([], 0.0, [2]).tolist() == rank_candidates(bundle, probes[2:], candidates[2:]).tolist()
-
-
-def test_probe_set_probabilities_agree_with_the_model_api():
-    from rml_lama.evaluation.metrics import ProbeSet
-    from rml_lama.models import scale_neurons
-    from rml_lama.probing.targets import Probe, answer_probabilities
-    from tests.tiny_models import tiny_bundle
-
-    for family in ("bert", "gpt2"):
-        bundle = tiny_bundle(family, layers=2, hidden=32, d_ff=48, seed=2)
-        probes = [Probe("The capital of France is [MASK].", "Paris"),
-                  Probe("Ranskan pääkaupunki on [MASK].", "Pariisi")]  # three answer tokens
-        probe_set = ProbeSet(bundle, probes)
-        assert probe_set.probs_with([], 1.0) == pytest.approx(answer_probabilities(bundle, probes), rel=1e-6)
-        with scale_neurons(bundle, {0: [1, 2], 1: [3]}, 2.0):
-            expected = answer_probabilities(bundle, probes)
-        assert probe_set.probs_with([(0, 1), (0, 2), (1, 3)], 2.0) == pytest.approx(expected, rel=1e-6)
-        assert probe_set.probs_with([], 1.0, [1]) == pytest.approx(answer_probabilities(bundle, probes[1:]), rel=1e-6)

@@ -8,7 +8,8 @@ import torch
 
 from rml_lama.errors import RmlLamaError
 from rml_lama.models import ADAPTERS, bundle_from, get_adapter, load_model, scale_neurons, target_positions
-from rml_lama.probing.targets import Probe, answer_probabilities
+from rml_lama.probing.ranking import answer_probabilities
+from rml_lama.probing.targets import Probe
 from tests.tiny_models import FAMILIES, tiny_bundle, tiny_model, tiny_tokenizer
 
 EXPECTED_ADAPTER = {"bert": "bert", "roberta": "roberta", "xlm-roberta": "roberta", "gpt2": "gpt2",

@@ -62,7 +62,8 @@ def test_smollm2_is_a_causal_llama_with_canonical_neurons(smollm2):
 
 
 def test_smollm2_ranks_english_objects_above_chance(smollm2):
-    from rml_lama.probing.targets import Probe, rank_candidates
+    from rml_lama.probing.ranking import rank_candidates
+    from rml_lama.probing.targets import Probe
 
     sample, release = english_object_final_sample(QUERIES)
     objects = release.drop_duplicates(F.FACT_ID).groupby(F.RELATION)[F.OBJ_LABEL].agg(lambda s: sorted(set(s)))

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from rml_lama.errors import RmlLamaError
-from rml_lama.probing.targets import Probe, answer_probabilities, encode_probes, rank_candidates
+from rml_lama.probing.ranking import answer_probabilities, rank_candidates
+from rml_lama.probing.targets import Probe, encode_probes
 from tests.tiny_models import UNENCODABLE, tiny_bundle
 
 PARIS = Probe("The capital of France is [MASK].", "Paris")

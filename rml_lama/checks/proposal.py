@@ -3,10 +3,8 @@ release, with every release check, and optionally write a copy of the release wi
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -14,8 +12,9 @@ from typing import Optional
 import pandas as pd
 
 from ..errors import InputError, RmlLamaError
+from ..frames import parallel_facts
 from ..paths import BUILD_REPORT_FILE
-from ..schema import CORE_LANGUAGES, FIELDS, LANGUAGES, F, Language, QueryRecord
+from ..schema import CORE_LANGUAGES, FIELDS, LANGUAGES, F, Language, QueryRecord, proposed_language
 from .expectations import Expectations, LanguageExpectation, load_expectations
 from .registry import Check, CheckContext, CheckResult, Finding, to_result
 from .report import ValidationReport, render_text, write_report
@@ -34,28 +33,18 @@ class Proposal:
     rejections: dict
 
 
-@contextlib.contextmanager
-def proposed_language(expected: LanguageExpectation) -> Iterator[None]:
-    """Make a language that schema does not know (e.g. sv) known to the generation rules for a while,
-    with the script, punctuation and spacing that validation/languages.json declares for it."""
+def proposed_entry(expected: LanguageExpectation) -> Language:
+    """A language-table entry for a proposed language, from what validation/languages.json declares for it
+    (the table's own entry when the language is already known)."""
     if expected.code in LANGUAGES:
-        yield
-        return
-    LANGUAGES[expected.code] = Language(
-        expected.code, expected.name, "?", expected.script, expected.final_punct, False, expected.spaced,
-        expected.langdetect,
-    )
-    try:
-        yield
-    finally:
-        del LANGUAGES[expected.code]
+        return LANGUAGES[expected.code]
+    return Language(expected.code, expected.name, "?", expected.script, expected.final_punct, False, expected.spaced,
+                    expected.langdetect)
 
 
 def core_fact_keys(release: pd.DataFrame) -> list[tuple[str, str, str]]:
-    core = release[release[F.LANG].isin(CORE_LANGUAGES)]
-    langs_per_fact = core.groupby(F.FACT_ID)[F.LANG].nunique()
-    parallel = set(langs_per_fact[langs_per_fact == core[F.LANG].nunique()].index)
-    facts = core[core[F.FACT_ID].isin(parallel)].drop_duplicates(F.FACT_ID)
+    present = [lang for lang in CORE_LANGUAGES if lang in set(release[F.LANG])]
+    facts = parallel_facts(release, present)
     return sorted(zip(facts[F.RELATION], facts[F.SUB_URI], facts[F.OBJ_URI]))
 
 
@@ -75,7 +64,7 @@ def build_proposal(lang: str, templates_dir: Path, facts_dir: Path, release: pd.
         raise InputError("no fact in any P*.jsonl file", facts_dir)
     keys = core_fact_keys(release)
     rejected = Rejections()
-    with proposed_language(expected):
+    with proposed_language(proposed_entry(expected)):
         templates = prepare_templates(user_candidates(raw_templates), lang, rejected)
         facts = facts_by_key(raw_facts, lang, rejected)
         queries = language_queries(lang, facts, templates, keys, rejected)
@@ -163,7 +152,7 @@ def check_proposal(lang: str, templates_dir: Path, facts_dir: Path, release_dir:
         tokenize = auto_tokenizer(tokenizer)
     if len(proposal.frame):
         names = [name for name in CHECKS if name not in NOT_FOR_A_PROPOSAL]
-        with proposed_language(expected):
+        with proposed_language(proposed_entry(expected)):
             report = validate_frame(proposal.frame, expectations, seed=seed, tokenizer=tokenize, workers=workers,
                                     cache_dir=cache_dir, names=names, progress=True)
         report.results = own + report.results

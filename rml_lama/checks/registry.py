@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 import pandas as pd
 
-from ..schema import F
+from ..schema import F, ordered_languages
 from .expectations import Expectations
 
 SEVERITIES = ("error", "warning")
@@ -52,8 +52,6 @@ class CheckContext:
 
     @property
     def languages(self) -> list[str]:
-        from ..dataset.release import ordered_languages
-
         return ordered_languages(self.frame[F.LANG].dropna().astype(str).unique())
 
 

@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from .._version import __version__
 from ..errors import RmlLamaError
+from ..frames import facts_by_lang, parallel_fact_ids
 from ..schema import F
 from . import CHECKS
 from .expectations import Expectations, load_expectations
@@ -53,13 +54,13 @@ def run_checks(ctx: CheckContext, names: Optional[Sequence[str]] = None, progres
 
 def frame_figures(frame: pd.DataFrame, core: Sequence[str]) -> dict:
     langs = list(dict.fromkeys(frame[F.LANG].astype(str)))
-    facts = {lang: set(group) for lang, group in frame.groupby(F.LANG)[F.FACT_ID]}
+    facts = facts_by_lang(frame)
     present_core = [lang for lang in core if lang in facts]
-    parallel = set.intersection(*(facts[lang] for lang in present_core)) if present_core else set()
+    parallel = parallel_fact_ids(frame, core)
     return {
         "queries": {lang: int(n) for lang, n in frame[F.LANG].value_counts().items()},
         "facts": {lang: len(f) for lang, f in facts.items()},
-        "facts_parallel_core": len(parallel) if len(present_core) == len(core) else 0,
+        "facts_parallel_core": len(parallel),
         "queries_core_total": int(frame[F.LANG].isin(present_core).sum()),
         "queries_total": int(len(frame)),
         "languages": langs,
@@ -137,9 +138,3 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(render_text(report))
     print(f"reports: {json_path}, {md_path} ({time.perf_counter() - started:.1f} s)")
     return 0 if report.passed else 1
-
-
-def cmd_validate_language(args: argparse.Namespace) -> int:
-    from .proposal import validate_language
-
-    return validate_language(args)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..frames import facts_by_lang
 from ..paths import SPLIT_COLUMN
 from ..schema import ARROW_TYPES, FIELDS, RELATIONS, TEMPLATE_SOURCES, F, split_of, template_id
 from .registry import CheckContext, Finding, register
@@ -84,8 +85,7 @@ def check_core_parallel(ctx: CheckContext) -> Finding:
     langs = set(frame[F.LANG].unique())
     present = [lang for lang in core if lang in langs]
     problems = [f"core language {lang!r} has no queries" for lang in core if lang not in present]
-    pairs = frame.loc[frame[F.LANG].isin(core), [F.LANG, F.FACT_ID]].drop_duplicates()
-    facts = {lang: set(group) for lang, group in pairs.groupby(F.LANG)[F.FACT_ID]}
+    facts = facts_by_lang(frame[frame[F.LANG].isin(core)])
     union = set().union(*facts.values()) if facts else set()
     counts, examples = {}, []
     for lang in present:

@@ -26,7 +26,6 @@ from ..paths import CURATED_TEMPLATES
 from ..schema import (
     CORE_LANGUAGES,
     EXTENDED_LANGUAGES,
-    LANGUAGES,
     OBJECT_SLOT,
     RELATIONS,
     SUBJECT_SLOT,
@@ -114,8 +113,10 @@ def curated_candidates(path: Union[str, Path] = CURATED_TEMPLATES) -> dict[str, 
         lang = field_value(obj, "lang", str, path, line)
         if relation not in RELATIONS:
             raise InputError(f"unknown relation {relation!r}", path, line, "relation")
-        if lang not in LANGUAGES:
-            raise InputError(f"unknown language {lang!r}", path, line, "lang")
+        try:
+            language(lang)
+        except ValueError:
+            raise InputError(f"unknown language {lang!r}", path, line, "lang") from None
         out[lang].append(Candidate(relation, field_value(obj, "pattern", str, path, line), "curated"))
     return dict(out)
 

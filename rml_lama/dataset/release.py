@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from .._version import __version__
 from ..errors import RmlLamaError
+from ..frames import facts_by_lang, parallel_fact_ids
 from ..io import atomic_directory, atomic_write_json
 from ..paths import BUILD_REPORT_FILE, CARD_FILE, RELEASE_DATA_DIR, SHIPPED_RELEASE, SPLIT_COLUMN, STATS_FILE
 from ..schema import (
@@ -31,10 +32,10 @@ from ..schema import (
     ARROW_TYPES,
     CORE_LANGUAGES,
     FIELDS,
-    LANGUAGES,
     SPLITS,
     F,
     QueryRecord,
+    ordered_languages,
     split_of,
 )
 from .card import render_card
@@ -68,12 +69,6 @@ def records_frame(records: Iterable[QueryRecord]) -> pd.DataFrame:
     return records_table(records).to_pandas()
 
 
-def ordered_languages(langs: Iterable[str]) -> list[str]:
-    present = set(langs)
-    known = [code for code in LANGUAGES if code in present]
-    return known + sorted(present - set(known))
-
-
 def split_tables(table: pa.Table) -> dict[tuple[str, str], pa.Table]:
     """One table of release columns per (language, split) that has rows."""
     parts = {}
@@ -95,8 +90,8 @@ def compute_stats(frame: pd.DataFrame) -> dict:
     """Figures of a release, computed from its rows alone (the card and the validator agree on these)."""
     langs = ordered_languages(frame[F.LANG].unique())
     core = [lang for lang in CORE_LANGUAGES if lang in langs]
-    facts_by_lang = {lang: set(group) for lang, group in frame.groupby(F.LANG)[F.FACT_ID]}
-    parallel = set.intersection(*(facts_by_lang[lang] for lang in core)) if core else set()
+    facts_of = facts_by_lang(frame)
+    parallel = parallel_fact_ids(frame, core)
     per_fact = frame.groupby([F.LANG, F.FACT_ID]).size()
     final = frame[frame[F.OBJECT_FINAL]].groupby(F.LANG)[F.FACT_ID].nunique()
     stats = {
@@ -108,15 +103,15 @@ def compute_stats(frame: pd.DataFrame) -> dict:
         "queries": {lang: int((frame[F.LANG] == lang).sum()) for lang in langs},
         "queries_core_total": int(frame[F.LANG].isin(core).sum()),
         "queries_total": int(len(frame)),
-        "facts": {lang: len(facts_by_lang[lang]) for lang in langs},
+        "facts": {lang: len(facts_of[lang]) for lang in langs},
         "coverage_of_core_facts": {
-            lang: round(len(facts_by_lang[lang] & parallel) / max(len(parallel), 1), 4) for lang in langs
+            lang: round(len(facts_of[lang] & parallel) / max(len(parallel), 1), 4) for lang in langs
         },
         "rephrasings_min": {lang: int(per_fact[lang].min()) for lang in langs},
         "rephrasings_mean": {lang: round(float(per_fact[lang].mean()), 3) for lang in langs},
         "templates": {lang: int(frame.loc[frame[F.LANG] == lang, F.TEMPLATE_ID].nunique()) for lang in langs},
         "object_final_fact_coverage": {
-            lang: round(int(final.get(lang, 0)) / len(facts_by_lang[lang]), 4) for lang in langs
+            lang: round(int(final.get(lang, 0)) / len(facts_of[lang]), 4) for lang in langs
         },
         "splits": {
             split: {
@@ -182,7 +177,7 @@ def read_stats(folder: Optional[PathLike] = None) -> dict:
 
 def release_languages(folder: Optional[PathLike] = None) -> list[str]:
     root = _release_folder(folder)
-    return ordered_languages(p.name for p in (root / "data").iterdir() if p.is_dir())
+    return ordered_languages(p.name for p in (root / RELEASE_DATA_DIR).iterdir() if p.is_dir())
 
 
 def read_release(

@@ -105,7 +105,7 @@ def summarise(records: list[dict], seed: int = 0) -> dict:
 
 
 def build_summary(run: Path) -> dict:
-    from .run import read_all_records
+    from .store import read_all_records
 
     config_path = run / RUN_CONFIG_FILE
     if not config_path.is_file():

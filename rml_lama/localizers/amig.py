@@ -29,6 +29,7 @@ class Amig(Localizer):
     name = "amig"
     description = "Chen et al. AMIG: masked-average baseline, one query per language, intersection across languages"
     baselines = (AMIG_BASELINE,)
+    queries_per_lang = 2  # AMIG reads the first query per language; the second gives its other stability half
 
     def __init__(self, thresholds: Optional[dict[str, float]] = None, default_threshold: float = 0.2):
         self.thresholds = dict(thresholds) if thresholds is not None else {"en": 0.3, "zh": 0.2}
@@ -37,7 +38,7 @@ class Amig(Localizer):
     def threshold(self, lang: str) -> float:
         return self.thresholds.get(lang, self.default_threshold)
 
-    def localize(self, fact: FactAttributions, reference: Optional[Localization] = None) -> Localization:
+    def localize(self, fact: FactAttributions, reference: Optional[Localization] = None, salt: str = "") -> Localization:
         per_lang, per_lang_scores = {}, {}
         for lang in fact.langs(AMIG_BASELINE):
             normalised = normalise_by_max(fact.for_lang(AMIG_BASELINE, lang)[0].scores)

@@ -110,15 +110,24 @@ class Localization:
 
 
 class Localizer:
-    """Base class. Subclasses set `name`, `description`, `baselines` (attribution baselines they read) and
-    implement `localize`. Parameters are plain attributes set in `__init__`, listed by `params()`."""
+    """Base class. A localizer declares what it needs, and the run loop provides exactly that:
+
+    baselines            the attribution baselines it reads (empty: it reads no attributions)
+    queries_per_lang     how many queries per language it reads (None: all of them)
+    reference_localizer  registry name of the localizer whose result of the same fact `localize` receives
+                         as `reference` (None: it needs none)
+
+    `localize(fact, reference, salt)` is called with the fact's attributions; `salt` tells apart calls on parts
+    of the same fact (the stability halves), for localizers that draw at random. Parameters are plain
+    attributes set in `__init__`, listed by `params()`."""
 
     name = ""
     description = ""
     baselines: tuple[str, ...] = (ZERO_BASELINE,)
-    needs_reference = False  # True: localize() needs another localizer's result (random: MATRICE's counts)
+    queries_per_lang: Optional[int] = None
+    reference_localizer: Optional[str] = None
 
-    def localize(self, fact: FactAttributions, reference: Optional[Localization] = None) -> Localization:
+    def localize(self, fact: FactAttributions, reference: Optional[Localization] = None, salt: str = "") -> Localization:
         raise NotImplementedError
 
     def params(self) -> dict:

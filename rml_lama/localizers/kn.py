@@ -71,7 +71,7 @@ class KnowledgeNeurons(Localizer):
             mask = self.refine(counts, n_queries, p)
         return mask
 
-    def localize(self, fact: FactAttributions, reference: Optional[Localization] = None) -> Localization:
+    def localize(self, fact: FactAttributions, reference: Optional[Localization] = None, salt: str = "") -> Localization:
         per_lang, per_lang_scores = {}, {}
         for lang in fact.langs(ZERO_BASELINE):
             queries = fact.for_lang(ZERO_BASELINE, lang)

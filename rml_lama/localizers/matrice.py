@@ -86,7 +86,7 @@ class Matrice(Localizer):
         mean, std = weighted_mean_std(stack, weights)
         return mean - (self.lang_lambda if self.lang_uncertainty else 0.0) * std
 
-    def localize(self, fact: FactAttributions, reference: Optional[Localization] = None) -> Localization:
+    def localize(self, fact: FactAttributions, reference: Optional[Localization] = None, salt: str = "") -> Localization:
         langs = fact.langs(self.baseline)
         if not langs:
             return Localization({}, [])

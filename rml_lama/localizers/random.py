@@ -20,11 +20,14 @@ class RandomNeurons(Localizer):
     name = "random"
     description = "random neurons, as many as MATRICE found (per language and agnostic), seeded"
     baselines = ()
-    needs_reference = True
 
     def __init__(self, seed: int = 0, reference: str = "matrice"):
         self.seed = seed
         self.reference = reference
+
+    @property
+    def reference_localizer(self) -> str:  # type: ignore[override]
+        return self.reference
 
     def localize(
         self, fact: FactAttributions, reference: Optional[Localization] = None, salt: str = ""

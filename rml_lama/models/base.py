@@ -54,6 +54,9 @@ class Adapter:
     out_proj_path: str
     head_path: str
     final_norm_path: Optional[str] = None
+    # The FFN's input projection(s), relative to one block: their rows (one per neuron) read what the neuron
+    # sees. One for plain MLPs; gate then up for gated ones. Planting writes into them.
+    in_proj_paths: tuple[str, ...] = ()
     # (args, kwargs, sequences, n_sequences) -> block arguments for one row per entry of `sequences`, from those
     # recorded for n_sequences (see select_sequences; BLOOM also folds the heads into its alibi batch).
     select_block_args: Callable[[tuple, dict, Any, int], tuple[tuple, dict]] = field(default=select_sequences)
@@ -68,6 +71,11 @@ class Adapter:
     def ffn_out_projections(self, model) -> list:
         """One FFN output projection per block; its input is the canonical neuron vector."""
         return [resolve_path(block, self.out_proj_path) for block in self.blocks(model)]
+
+    def ffn_in_projections(self, model, layer: int) -> list:
+        """The FFN input projection module(s) of block `layer` (see in_proj_paths)."""
+        block = self.blocks(model)[layer]
+        return [resolve_path(block, path) for path in self.in_proj_paths]
 
     def final_norm(self, model):
         """The norm applied after the last block (None for post-LN encoders such as BERT)."""

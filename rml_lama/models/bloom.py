@@ -25,6 +25,7 @@ ADAPTERS = [
         kind="causal",
         blocks_path="h",
         out_proj_path="mlp.dense_4h_to_h",
+        in_proj_paths=("mlp.dense_h_to_4h",),
         head_path="lm_head",
         final_norm_path="ln_f",
         select_block_args=_select_with_alibi,

@@ -9,6 +9,7 @@ import torch
 
 from ..errors import RmlLamaError
 from .base import Adapter
+from .registry import adapter_for_model_type, get_adapter
 
 _CAUSAL_ARCH_MARKERS = ("CausalLM", "LMHeadModel")
 _MASKED_ARCH_MARKERS = ("MaskedLM",)
@@ -52,7 +53,6 @@ def _kind_of(model_or_config, adapter: Adapter) -> str:
 
 def bundle_from(model, tokenizer, device: Union[str, torch.device, None] = None) -> ModelBundle:
     """Wrap a model built in memory (tests) into a ModelBundle; puts it in eval mode (and on `device` if given)."""
-    from . import get_adapter
 
     adapter = get_adapter(model)
     model.eval()
@@ -101,7 +101,6 @@ def load_model(
     """
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForMaskedLM, AutoTokenizer
 
-    from . import adapter_for_model_type
 
     name = str(name_or_path)
     extra = {"cache_dir": cache_dir}

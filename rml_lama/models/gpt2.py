@@ -11,6 +11,7 @@ ADAPTERS = [
         kind="causal",
         blocks_path="h",
         out_proj_path="mlp.c_proj",
+        in_proj_paths=("mlp.c_fc",),
         head_path="lm_head",
         final_norm_path="ln_f",
     ),

@@ -11,6 +11,7 @@ ADAPTERS = [
         kind="causal",
         blocks_path="layers",
         out_proj_path="mlp.down_proj",
+        in_proj_paths=("mlp.gate_proj", "mlp.up_proj"),
         head_path="lm_head",
         final_norm_path="norm",
     ),

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any, Optional
 import numpy as np
 
 from ..errors import RmlLamaError
-from .targets import AGGREGATIONS, EncodedProbe, Probe, aggregate_token_probs, encode_probes
+from .ranking import aggregate_token_probs, check_aggregation
+from .targets import EncodedProbe, Probe, encode_probes
 
 if TYPE_CHECKING:  # torch is imported where it is used: importing this module stays cheap
     import torch
@@ -382,8 +383,7 @@ def _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_
         raise RmlLamaError(f"unknown Riemann rule {rule!r}; choose one of {', '.join(RULES)}")
     if baseline not in BASELINES:
         raise RmlLamaError(f"unknown baseline {baseline!r}; choose one of {', '.join(BASELINES)}")
-    if aggregation not in AGGREGATIONS:
-        raise RmlLamaError(f"unknown aggregation {aggregation!r}; choose one of {', '.join(AGGREGATIONS)}")
+    check_aggregation(aggregation)
     if internal_batch_size < 1:
         raise RmlLamaError(f"internal_batch_size must be positive, got {internal_batch_size}")
     path_points(steps, rule)

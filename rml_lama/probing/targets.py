@@ -5,10 +5,7 @@ answer is predicted at mask t. Causal LMs: the text before the slot is the promp
 teacher-forced: token t is predicted at the position before it, given the gold tokens before it (the text
 after the slot is not used, so probe object-final queries).
 
-Aggregation over the answer's tokens (one meaning per name; all agree for single-token answers):
-  "sum"   sum of the tokens' log-probabilities, i.e. the joint probability prod_t p_t ("joint" is an alias),
-  "mean"  mean of the tokens' probabilities,
-  "first" probability of the first token.
+Gold probabilities and candidate ranks are computed from these encodings in rml_lama.probing.ranking.
 """
 from __future__ import annotations
 
@@ -16,12 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
-import numpy as np
-
 from ..errors import RmlLamaError
 from ..schema import MASK
 
-AGGREGATIONS = ("sum", "joint", "mean", "first")
 DEFAULT_MAX_ANSWER_TOKENS = 8
 
 
@@ -31,6 +25,11 @@ class Probe:
 
     query: str
     answer: str
+
+
+def probes_of(pairs: Sequence[tuple[str, str]]) -> list[Probe]:
+    """Probes from (query, answer) pairs."""
+    return [Probe(query, answer) for query, answer in pairs]
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,8 @@ def _adds_bos(tokenizer) -> bool:
     return bool(ids) and ids[0] == bos
 
 
-def _encode_masked(tokenizer, probe: Probe, max_answer_tokens: int) -> EncodedProbe:
+def encode_masked_probe(tokenizer, probe: Probe, max_answer_tokens: int = DEFAULT_MAX_ANSWER_TOKENS) -> EncodedProbe:
+    """A probe for a masked LM from the tokenizer alone (training encodes its examples with this)."""
     left, right = _split_query(probe)
     answer_ids = _answer_ids_alone(tokenizer, probe.answer)
     _check_answer(tokenizer, probe, answer_ids, max_answer_tokens)
@@ -146,7 +146,7 @@ def encode_probes(bundle, probes: Sequence[Probe], max_answer_tokens: int = DEFA
     Raises RmlLamaError naming the query for: no or several [MASK], an empty answer, an answer the tokenizer
     cannot encode (it contains the unknown token), an answer longer than max_answer_tokens, a too long query.
     """
-    encode = _encode_masked if bundle.kind == "masked" else _encode_causal
+    encode = encode_masked_probe if bundle.kind == "masked" else _encode_causal
     limit = _max_length(bundle.model)
     encoded = []
     for probe in probes:
@@ -173,76 +173,3 @@ def pad_batch(bundle, encoded: Sequence[EncodedProbe]):
         attention[row, : item.length] = 1
         targets[row, list(item.target_positions)] = True
     return ids.to(bundle.device), attention.to(bundle.device), targets.to(bundle.device)
-
-
-def token_log_probs(bundle, encoded: Sequence[EncodedProbe], batch_size: int = 32) -> list[np.ndarray]:
-    """Per probe, the float64 log-probability of each gold answer token at its target position.
-
-    Runs the model's own forward inside `target_positions(...)`, so `scale_neurons(..., positions="target")`
-    acts on the answer positions of these batches.
-    """
-    import torch
-
-    from ..models import target_positions
-
-    bundle.model.eval()
-    results: list[np.ndarray] = []
-    for start in range(0, len(encoded), batch_size):
-        chunk = list(encoded[start : start + batch_size])
-        ids, attention, targets = pad_batch(bundle, chunk)
-        with torch.no_grad(), target_positions(targets):
-            logits = bundle.model(input_ids=ids, attention_mask=attention).logits
-        for row, item in enumerate(chunk):
-            rows = logits[row, list(item.target_positions)].to(torch.float64)
-            log_probs = torch.log_softmax(rows, dim=-1)
-            gold = log_probs[torch.arange(len(item.answer_ids)), torch.tensor(item.answer_ids, device=rows.device)]
-            results.append(gold.cpu().numpy())
-    return results
-
-
-def aggregate_token_probs(token_log_prob: np.ndarray, aggregation: str) -> float:
-    """One probability from an answer's per-token log-probabilities (see the module docstring)."""
-    if aggregation in ("sum", "joint"):
-        return float(np.exp(np.sum(token_log_prob)))
-    if aggregation == "mean":
-        return float(np.mean(np.exp(token_log_prob)))
-    if aggregation == "first":
-        return float(np.exp(token_log_prob[0]))
-    raise RmlLamaError(f"unknown aggregation {aggregation!r}; choose one of {', '.join(AGGREGATIONS)}")
-
-
-def answer_probabilities(bundle, probes: Sequence[Probe], batch_size: int = 32, aggregation: str = "sum") -> np.ndarray:
-    """The model's probability of each probe's gold answer (float64 array), aggregated as named."""
-    if aggregation not in AGGREGATIONS:
-        raise RmlLamaError(f"unknown aggregation {aggregation!r}; choose one of {', '.join(AGGREGATIONS)}")
-    encoded = encode_probes(bundle, probes)
-    return np.array([aggregate_token_probs(lp, aggregation) for lp in token_log_probs(bundle, encoded, batch_size)],
-                    dtype=np.float64)
-
-
-def rank_candidates(bundle, probes: Sequence[Probe], candidates_per_probe: Sequence[Sequence[str]],
-                    batch_size: int = 32) -> np.ndarray:
-    """The gold answer's rank (0 = best) among each probe's candidates, by mean per-token log-probability.
-
-    The gold answer (probe.answer) must be one of the candidates. A candidate other than the gold that the
-    tokenizer cannot encode scores -inf (the model cannot produce it). Ties count in the gold's favour.
-    """
-    if len(candidates_per_probe) != len(probes):
-        raise RmlLamaError(f"{len(probes)} probes but {len(candidates_per_probe)} candidate lists")
-    ranks = np.zeros(len(probes), dtype=np.int64)
-    for index, (probe, candidates) in enumerate(zip(probes, candidates_per_probe)):
-        if probe.answer not in candidates:
-            raise _fail(probe, "the gold answer is not among its candidates")
-        encode_probes(bundle, [probe])  # the gold must encode: raises a clear error otherwise
-        scorable, scores = [], np.full(len(candidates), -np.inf)
-        for position, candidate in enumerate(candidates):
-            try:
-                scorable.append((position, encode_probes(bundle, [Probe(probe.query, candidate)])[0]))
-            except RmlLamaError:
-                continue
-        log_probs = token_log_probs(bundle, [item for _, item in scorable], batch_size)
-        for (position, _), lp in zip(scorable, log_probs):
-            scores[position] = float(np.mean(lp))
-        gold_score = scores[list(candidates).index(probe.answer)]
-        ranks[index] = int(np.sum(scores > gold_score))
-    return ranks

@@ -19,7 +19,6 @@ measured effect per language (gold probability and accuracy before and after).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +28,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RmlLamaError
+from ..frames import parallel_facts
 from ..io import atomic_directory, atomic_write_json
 from ..paths import MODEL_FACTS_FILE, TRUTH_FILE
 from ..schema import CORE_LANGUAGES, F
+from .facts import read_facts_frame, stable_key, stratified_facts
 
 if TYPE_CHECKING:  # torch is imported where it is used: importing this module stays cheap
     import torch
@@ -39,9 +40,6 @@ if TYPE_CHECKING:  # torch is imported where it is used: importing this module s
 AGNOSTIC, SPECIFIC = "agnostic", "specific"
 SILENT = 4.0  # background pre-activation the reading side aims below
 
-# Attribute path, relative to one transformer block, of the FFN's first projection (its rows read the neuron's
-# input); planting needs an input bias, which gated (Llama-style) MLPs lack.
-FFN_IN_PROJ = {"bert": "intermediate.dense", "roberta": "intermediate.dense"}
 
 
 @dataclass
@@ -72,18 +70,14 @@ class PlantOptions:
     keep_queries: int = 140  # background queries whose predictions the writing side keeps (KL term)
 
 
-def _key(seed: int, text: str) -> str:
-    return hashlib.sha256(f"{seed}:{text}".encode()).hexdigest()
-
-
 def _in_proj(bundle, layer: int):
-    from ..models import resolve_path
-
-    path = FFN_IN_PROJ.get(bundle.adapter.name)
-    if path is None or bundle.kind != "masked":
-        raise RmlLamaError(f"planting supports masked LMs with a biased FFN ({', '.join(FFN_IN_PROJ)}); "
+    """The FFN input projection whose row reads the planted neuron's input (the adapter says where it is);
+    planting needs one biased projection, which gated (Llama-style) MLPs do not have."""
+    projections = bundle.adapter.ffn_in_projections(bundle.model, layer)
+    if bundle.kind != "masked" or len(projections) != 1 or getattr(projections[0], "bias", None) is None:
+        raise RmlLamaError(f"planting supports masked LMs with one biased FFN input projection; "
                            f"{bundle.adapter.name} is not one")
-    return resolve_path(bundle.adapter.blocks(bundle.model)[layer], path)
+    return projections[0]
 
 
 def _out_proj(bundle, layer: int):
@@ -125,15 +119,10 @@ def ffn_inputs_at_masks(bundle, queries: list[str], answers: list[str], layer: i
 
 def greedy_predictions(bundle, queries: list[str], answers: list[str]) -> list[tuple[int, ...]]:
     """The vocabulary argmax at each answer slot (the answer's length given): the model's unconstrained guess."""
-    import torch
+    from ..probing.ranking import greedy_tokens
+    from ..probing.targets import encode_probes, probes_of
 
-    guesses: list[tuple[int, ...]] = []
-    with torch.no_grad():
-        for _, ids, attention, where, _ in _batches(bundle, queries, answers):
-            logits = bundle.model(input_ids=ids, attention_mask=attention).logits
-            best = logits[where].argmax(-1)
-            guesses += [tuple(g.tolist()) for g in torch.split(best, where.sum(1).tolist())]
-    return guesses
+    return greedy_tokens(bundle, encode_probes(bundle, probes_of(zip(queries, answers))), batch_size=128)
 
 
 # ------------------------------------------------------------------------------------------- choosing
@@ -160,25 +149,14 @@ def choose_plants(release: pd.DataFrame, bundle, options: PlantOptions, exclude:
     encode as probes without unknown tokens. The first `agnostic_share` are language-agnostic plants (all
     languages), the rest language-specific (one language each, taking turns). Layers alternate over the upper
     half of the model."""
-    data = release[release[F.LANG].isin(options.langs)]
-    n_langs = data.groupby(F.FACT_ID)[F.LANG].nunique()
-    pool = data[data[F.FACT_ID].isin(n_langs.index[n_langs == len(options.langs)]) & ~data[F.FACT_ID].isin(exclude)]
+    facts = parallel_facts(release, options.langs)
+    facts = facts[~facts[F.FACT_ID].isin(exclude)]
     known_pairs = set(zip(*(release[release[F.FACT_ID].isin(exclude)][c] for c in (F.RELATION, F.SUB_URI))))
-    facts = pool.drop_duplicates(F.FACT_ID)[[F.FACT_ID, F.RELATION, F.SUB_URI]]
     facts = facts[[(r, s) not in known_pairs for r, s in zip(facts[F.RELATION], facts[F.SUB_URI])]]
-    facts = facts.assign(key=[_key(options.seed, f) for f in facts[F.FACT_ID]]).sort_values("key")
-    facts = facts.drop_duplicates([F.RELATION, F.SUB_URI])
-    queues = {rel: list(g[F.FACT_ID]) for rel, g in facts.groupby(F.RELATION, sort=True)}
-    relation_order = sorted(queues, key=lambda rel: _key(options.seed, rel))
-    rows_of = {fid: rows for fid, rows in pool.groupby(F.FACT_ID)}
-    chosen: list[str] = []
-    while len(chosen) < options.facts and any(queues.values()):
-        for rel in relation_order:
-            while queues[rel] and len(chosen) < options.facts:
-                candidate = queues[rel].pop(0)
-                if probes_encode(bundle, rows_of[candidate]).all():  # checked lazily: the pool is large
-                    chosen.append(candidate)
-                    break
+    data = release[release[F.LANG].isin(options.langs)]
+    rows_of = {fid: rows for fid, rows in data[data[F.FACT_ID].isin(set(facts[F.FACT_ID]))].groupby(F.FACT_ID)}
+    chosen = stratified_facts(facts, options.facts, options.seed, seeded_relation_order=True,
+                              accept=lambda fid: bool(probes_encode(bundle, rows_of[fid]).all()))
     if len(chosen) < options.facts:
         raise RmlLamaError(f"only {len(chosen)} facts can be planted (need {options.facts}): too few facts in all "
                            f"of {', '.join(options.langs)} that the tokenizer encodes without unknown tokens")
@@ -364,7 +342,7 @@ def relation_candidates(release: pd.DataFrame, known: set[str], per_relation: in
     pool = release[release[F.FACT_ID].isin(known)] if known else release
     out = {}
     for (rel, lang), group in pool.groupby([F.RELATION, F.LANG], sort=True):
-        objects = sorted(set(group[F.OBJ_LABEL]), key=lambda o: _key(seed, o))[:per_relation]
+        objects = sorted(set(group[F.OBJ_LABEL]), key=lambda o: stable_key(seed, o))[:per_relation]
         out[(rel, lang)] = sorted(objects)
     return out
 
@@ -372,7 +350,8 @@ def relation_candidates(release: pd.DataFrame, known: set[str], per_relation: in
 def answer_figures(bundle, queries: pd.DataFrame, candidates: dict) -> pd.DataFrame:
     """Per query: gold probability (answer_probabilities, "sum" = joint) and whether the gold is ranked first
     among the relation's candidates (rank_candidates)."""
-    from ..probing.targets import Probe, answer_probabilities, rank_candidates
+    from ..probing.ranking import answer_probabilities, rank_candidates
+    from ..probing.targets import Probe
 
     probes = [Probe(q, a) for q, a in zip(queries[F.QUERY], queries[F.OBJ_LABEL])]
     cands = [sorted(set(candidates.get((r, lang), [])) | {a})
@@ -424,7 +403,7 @@ def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] 
     candidates = relation_candidates(release, set(known), options.candidates_per_relation, options.seed)
     targets = release[release[F.FACT_ID].isin(planted)].sort_values([F.FACT_ID, F.LANG, F.TEMPLATE_ID])
     others = release[~release[F.FACT_ID].isin(planted)]
-    others = others.assign(_k=[_key(options.seed, q) for q in others[F.QUERY]]).sort_values("_k")
+    others = others.assign(_k=[stable_key(options.seed, q) for q in others[F.QUERY]]).sort_values("_k")
     per_lang = 2 * (options.background_queries + options.unrelated_queries) // len(options.langs) + 1
     others = pd.concat([others[others[F.FACT_ID].isin(known)].groupby(F.LANG, sort=True).head(per_lang),
                         others[~others[F.FACT_ID].isin(known)].groupby(F.LANG, sort=True).head(per_lang)])
@@ -484,7 +463,7 @@ def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] 
 def cmd_plant(args: argparse.Namespace) -> int:
     """`rml-lama plant`: plant facts into a model and save it with truth.json."""
     from ..models import load_model
-    from .train import _read_release, default_model_path
+    from .train import default_model_path
 
     model_path = Path(args.model) if args.model else default_model_path()
     options = PlantOptions(facts=args.facts, seed=args.seed)
@@ -496,7 +475,7 @@ def cmd_plant(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     bundle = load_model(str(model_path), device="cpu")
-    release = _read_release(args.release, options.langs)
+    release = read_facts_frame(args.release, options.langs)
     result = plant(bundle, release, options, known=_known_facts(model_path), base_model=str(model_path))
     with atomic_directory(Path(args.out)) as tmp:
         bundle.model.save_pretrained(tmp)

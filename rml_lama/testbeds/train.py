@@ -13,7 +13,6 @@ module, but `default_model_path()` must stay cheap.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import math
@@ -27,10 +26,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RmlLamaError
+from ..frames import parallel_facts
 from ..io import atomic_directory, atomic_write_json
 from ..paths import DEFAULT_MODEL_DIR, MODEL_FACTS_FILE, TRAINING_REPORT_FILE
 from ..schema import CORE_LANGUAGES, MASK, F
+from .facts import read_facts_frame, stable_key, stratified_facts
 
+TRAINING_MAX_ANSWER_TOKENS = 64  # every answer of the chosen facts is trained on, however long
 
 def default_model_path() -> Path:
     """The folder of the default model shipped inside the package (an HF `save_pretrained` folder)."""
@@ -63,38 +65,13 @@ class TrainConfig:
 
 
 # ------------------------------------------------------------------------------------------- data choice
-def _stable_key(seed: int, text: str) -> str:
-    return hashlib.sha256(f"{seed}:{text}".encode()).hexdigest()
-
-
-def parallel_facts(df: pd.DataFrame, langs: tuple[str, ...] = CORE_LANGUAGES) -> pd.DataFrame:
-    """One row per fact that has queries in every language of `langs` (columns fact_id, relation, sub_uri)."""
-    in_langs = df[df[F.LANG].isin(langs)]
-    lang_counts = in_langs.groupby(F.FACT_ID)[F.LANG].nunique()
-    complete = lang_counts.index[lang_counts == len(langs)]
-    facts = in_langs[in_langs[F.FACT_ID].isin(complete)][[F.FACT_ID, F.RELATION, F.SUB_URI]]
-    return facts.drop_duplicates(F.FACT_ID).sort_values(F.FACT_ID).reset_index(drop=True)
-
-
 def select_facts(df: pd.DataFrame, n_facts: int, seed: int, langs: tuple[str, ...] = CORE_LANGUAGES) -> list[str]:
-    """A seeded, relation-stratified choice of `n_facts` facts present in every language of `langs`.
-
-    Relations take turns (round robin, in sorted order) so every relation gets about the same share; within a
-    relation facts are ordered by a seeded hash. At most one fact per (relation, subject): two objects for the
-    same subject would make the same queries ask for two answers.
-    """
+    """A seeded, relation-stratified choice of `n_facts` facts present in every language of `langs`
+    (testbeds.facts.stratified_facts, relations in sorted order), sorted by id."""
     facts = parallel_facts(df, langs)
     if facts.empty:
         raise RmlLamaError(f"no fact has queries in all of {', '.join(langs)}")
-    facts = facts.assign(key=[_stable_key(seed, fid) for fid in facts[F.FACT_ID]]).sort_values("key")
-    facts = facts.drop_duplicates([F.RELATION, F.SUB_URI])
-    queues = {rel: list(group[F.FACT_ID]) for rel, group in facts.groupby(F.RELATION, sort=True)}
-    chosen: list[str] = []
-    while len(chosen) < n_facts and any(queues.values()):
-        for rel in sorted(queues):
-            if queues[rel] and len(chosen) < n_facts:
-                chosen.append(queues[rel].pop(0))
-    return sorted(chosen)
+    return sorted(stratified_facts(facts, n_facts, seed))
 
 
 def heldout_templates(df: pd.DataFrame, share: float, seed: int) -> list[str]:
@@ -103,7 +80,7 @@ def heldout_templates(df: pd.DataFrame, share: float, seed: int) -> list[str]:
     held: list[str] = []
     templates = df[[F.RELATION, F.LANG, F.TEMPLATE_ID]].drop_duplicates()
     for _, group in templates.groupby([F.RELATION, F.LANG], sort=True):
-        ids = sorted(group[F.TEMPLATE_ID], key=lambda tid: _stable_key(seed, tid))
+        ids = sorted(group[F.TEMPLATE_ID], key=lambda tid: stable_key(seed, tid))
         if len(ids) >= 2:
             held.extend(ids[: max(1, round(share * len(ids)))])
     return sorted(held)
@@ -152,28 +129,13 @@ class Encoded:
     answer_ids: list[list[int]]
 
 
-def answer_token_ids(tokenizer, answers: list[str]) -> list[list[int]]:
-    """Each answer's tokens on its own, without sentencepiece's bare word-start piece before CJK text (the rule
-    of `rml_lama.probing.targets`, so training examples are exactly the probes the evaluation builds)."""
-    bare = {tokenizer.convert_tokens_to_ids(piece) for piece in ("▁",)} - {tokenizer.unk_token_id}
-    result = []
-    for ids in tokenizer(list(answers), add_special_tokens=False)["input_ids"]:
-        ids = list(ids)
-        while ids and ids[0] in bare:
-            ids = ids[1:]
-        result.append(ids)
-    return result
-
-
 def encode_queries(tokenizer, queries: list[str], answers: list[str]) -> Encoded:
-    """Encode each query with its [MASK] replaced by k mask tokens, k = the answer's token count."""
-    answer_ids = answer_token_ids(tokenizer, answers)
-    texts = [q.replace(MASK, tokenizer.mask_token * len(ids)) for q, ids in zip(queries, answer_ids)]
-    input_ids = tokenizer(texts)["input_ids"]
-    for text, ids, answer in zip(texts, input_ids, answer_ids):
-        if not answer or ids.count(tokenizer.mask_token_id) != len(answer):
-            raise RmlLamaError(f"cannot encode query {text!r}: expected {len(answer)} mask tokens")
-    return Encoded(input_ids=[list(ids) for ids in input_ids], answer_ids=[list(ids) for ids in answer_ids])
+    """Encode each query exactly as the evaluation encodes a probe (rml_lama.probing.targets): its [MASK]
+    replaced by k mask tokens, k = the answer's token count."""
+    from ..probing.targets import Probe, encode_masked_probe
+
+    items = [encode_masked_probe(tokenizer, Probe(q, a), TRAINING_MAX_ANSWER_TOKENS) for q, a in zip(queries, answers)]
+    return Encoded(input_ids=[list(item.input_ids) for item in items], answer_ids=[list(item.answer_ids) for item in items])
 
 
 def _pad(rows: list[list[int]], pad_id: int):
@@ -306,69 +268,21 @@ def train_model(model, tokenizer, encoded: Encoded, config: TrainConfig, progres
 
 
 # ------------------------------------------------------------------------------------------- measuring
-def candidate_logprobs(model, tokenizer, queries: list[str], candidates: list[list[str]], batch_size: int = 256):
-    """Mean per-token log-probability of every candidate answer of every query (candidate with k tokens is
-    scored in the query with k mask tokens; tokens scored independently, as in mLAMA's ranking)."""
-    import torch
-
-    unique = sorted({c for cs in candidates for c in cs})
-    cand_ids = dict(zip(unique, answer_token_ids(tokenizer, unique)))
-    jobs: dict[tuple[int, int], None] = {}  # (query index, k) -> one forward row
-    for qi, cs in enumerate(candidates):
-        for c in cs:
-            jobs[(qi, len(cand_ids[c]))] = None
-    keys = list(jobs)
-    texts = [queries[qi].replace(MASK, tokenizer.mask_token * k) for qi, k in keys]
-    rows = tokenizer(texts)["input_ids"]
-    log_probs: dict[tuple[int, int], torch.Tensor] = {}
-    with torch.no_grad():
-        for start in range(0, len(keys), batch_size):
-            chunk = rows[start : start + batch_size]
-            ids, attention = _pad(chunk, tokenizer.pad_token_id)
-            hidden = model.base_model(input_ids=ids, attention_mask=attention.long()).last_hidden_state
-            where = ids == tokenizer.mask_token_id
-            scores = torch.log_softmax(model.lm_head(hidden[where]), dim=-1)
-            counts = where.sum(dim=1).tolist()
-            for key, piece in zip(keys[start : start + batch_size], torch.split(scores, counts)):
-                log_probs[key] = piece
-    result = []
-    for qi, cs in enumerate(candidates):
-        row = []
-        for c in cs:
-            ids = cand_ids[c]
-            piece = log_probs[(qi, len(ids))]
-            row.append(float(piece[torch.arange(len(ids)), torch.tensor(ids)].mean()))
-        result.append(row)
-    return result
-
-
-def greedy_exact(model, tokenizer, encoded: Encoded, batch_size: int = 256) -> list[bool]:
-    """Whether the vocabulary argmax at every answer slot is the gold token (the answer length is given)."""
-    import torch
-
-    hits = []
-    with torch.no_grad():
-        for start in range(0, len(encoded.input_ids), batch_size):
-            chunk = encoded.input_ids[start : start + batch_size]
-            ids, attention = _pad(chunk, tokenizer.pad_token_id)
-            hidden = model.base_model(input_ids=ids, attention_mask=attention.long()).last_hidden_state
-            where = ids == tokenizer.mask_token_id
-            best = model.lm_head(hidden[where]).argmax(dim=-1)
-            counts = where.sum(dim=1).tolist()
-            for answer, guess in zip(encoded.answer_ids[start : start + batch_size], torch.split(best, counts)):
-                hits.append(guess.tolist() == answer)
-    return hits
-
-
 def precision_at_1(model, tokenizer, queries: pd.DataFrame) -> dict:
     """Per language: p@1 of the gold object among the relation's candidate objects (the objects of the chosen
-    facts of that relation in that language), greedy exact match over the vocabulary, and the query count."""
+    facts of that relation in that language), greedy exact match over the vocabulary, and the query count.
+    Scored by rml_lama.probing.ranking, as the evaluation scores."""
+    from ..models import bundle_from
+    from ..probing.ranking import CandidateRanker, greedy_tokens
+    from ..probing.targets import encode_probes, probes_of
+
+    bundle = bundle_from(model, tokenizer)
     candidates_of = queries.groupby([F.RELATION, F.LANG])[F.OBJ_LABEL].agg(lambda s: sorted(set(s))).to_dict()
     candidates = [candidates_of[(rel, lang)] for rel, lang in zip(queries[F.RELATION], queries[F.LANG])]
-    scores = candidate_logprobs(model, tokenizer, list(queries[F.QUERY]), candidates)
-    ranked_first = [cs[int(np.argmax(s))] == gold for cs, s, gold in zip(candidates, scores, queries[F.OBJ_LABEL])]
-    greedy = greedy_exact(model, tokenizer, encode_queries(tokenizer, list(queries[F.QUERY]),
-                                                          list(queries[F.OBJ_LABEL])))
+    probes = probes_of(zip(queries[F.QUERY], queries[F.OBJ_LABEL]))
+    ranked_first = CandidateRanker(bundle, probes, candidates, 256, TRAINING_MAX_ANSWER_TOKENS).ranks() == 0
+    encoded = encode_probes(bundle, probes, TRAINING_MAX_ANSWER_TOKENS)
+    greedy = [guess == item.answer_ids for guess, item in zip(greedy_tokens(bundle, encoded, 256), encoded)]
     frame = pd.DataFrame({F.LANG: list(queries[F.LANG]), "p1": ranked_first, "greedy": greedy})
     figures = {lang: {"p_at_1": round(float(g["p1"].mean()), 4), "greedy_exact": round(float(g["greedy"].mean()), 4),
                       "queries": int(len(g))} for lang, g in frame.groupby(F.LANG, sort=True)}
@@ -380,7 +294,7 @@ def precision_at_1(model, tokenizer, queries: pd.DataFrame) -> dict:
 def _sample_per_lang(queries: pd.DataFrame, limit: Optional[int], seed: int) -> pd.DataFrame:
     if limit is None:
         return queries
-    keyed = queries.assign(_key=[_stable_key(seed, q) for q in queries[F.QUERY]]).sort_values("_key")
+    keyed = queries.assign(_key=[stable_key(seed, q) for q in queries[F.QUERY]]).sort_values("_key")
     return keyed.groupby(F.LANG, sort=True).head(limit).drop(columns="_key").sort_index()
 
 
@@ -452,20 +366,12 @@ def save_trained(result: TrainingResult, out: Path, release_note: Optional[str] 
         atomic_write_json(tmp / TRAINING_REPORT_FILE, {**result.report, "release": release_note})
 
 
-def _read_release(folder: Optional[str], langs: tuple[str, ...]) -> pd.DataFrame:
-    if folder is not None and str(folder).endswith(".parquet"):
-        return pd.read_parquet(folder)
-    from ..dataset.release import read_release
-
-    return read_release(folder, langs=list(langs))
-
-
 def cmd_train_model(args: argparse.Namespace) -> int:
     """`rml-lama train-model`: train the default model on a release and save it with its report."""
     config = TrainConfig(facts=args.facts, seed=args.seed, threads=args.threads)
     if args.epochs is not None:
         config.epochs = args.epochs
-    release = _read_release(args.release, config.langs)
+    release = read_facts_frame(args.release, config.langs)
     result = train_default_model(release, config)
     save_trained(result, Path(args.out), release_note=str(args.release or "shipped release"))
     print(json.dumps(result.report["figures"], indent=2))

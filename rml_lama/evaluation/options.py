@@ -1,0 +1,107 @@
+"""The options of an evaluation run: what determines its results (recorded in and compared with config.json),
+parsed from the command line and checked before anything is loaded."""
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Optional
+
+from .._version import __version__
+from ..errors import RmlLamaError
+from ..localizers import LOCALIZERS
+from ..schema import LANGUAGES
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """Everything that determines the results of a run (what config.json records and compares)."""
+
+    localizers: tuple[str, ...]
+    langs: tuple[str, ...]
+    holdout_langs: tuple[str, ...] = ()
+    facts: int = 200
+    facts_per_relation: Optional[int] = None
+    max_rephrasings: Optional[int] = None
+    max_candidates: Optional[int] = None
+    min_prob: float = 1e-4  # queries with a smaller gold probability are left out of relative changes
+    split: Optional[str] = "test"
+    steps: int = 20
+    layers: Optional[tuple[int, ...]] = None
+    seed: int = 0
+    internal_batch_size: int = 64  # budget only: not part of the run's identity
+
+    def identity(self) -> dict:
+        data = {key: (list(value) if isinstance(value, tuple) else value) for key, value in vars(self).items()}
+        data.pop("internal_batch_size")
+        return data
+
+
+def parse_list(text: Optional[str]) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (text or "").split(",") if part.strip())
+
+
+def parse_layers(text: Optional[str]) -> Optional[tuple[int, ...]]:
+    """"0-5" -> (0, ..., 5); "2,4,6" -> (2, 4, 6); None -> all layers."""
+    if not text:
+        return None
+    layers: list[int] = []
+    try:
+        for part in parse_list(text):
+            if "-" in part:
+                first, last = (int(x) for x in part.split("-", 1))
+                layers.extend(range(first, last + 1))
+            else:
+                layers.append(int(part))
+    except ValueError:
+        raise RmlLamaError(f"--layers {text!r}: expected a range like 0-5 or a list like 2,4,6") from None
+    return tuple(sorted(set(layers)))
+
+
+def check_localizers(names: Sequence[str]) -> tuple[str, ...]:
+    unknown = [name for name in names if name not in LOCALIZERS]
+    if unknown or not names:
+        raise RmlLamaError(
+            f"unknown localizer(s) {', '.join(map(repr, unknown)) or '(none given)'}; known: {', '.join(LOCALIZERS)}"
+        )
+    return tuple(dict.fromkeys(names))
+
+
+def check_langs(langs: Sequence[str], available: Sequence[str], what: str) -> None:
+    unknown = [lang for lang in langs if lang not in LANGUAGES]
+    if unknown:
+        raise RmlLamaError(f"{what}: unknown language(s) {', '.join(unknown)}; known: {', '.join(LANGUAGES)}")
+    missing = [lang for lang in langs if lang not in available]
+    if missing:
+        raise RmlLamaError(f"{what}: language(s) {', '.join(missing)} not in the release; it has {', '.join(available)}")
+
+
+def options_from_args(args: argparse.Namespace) -> EvalOptions:
+    return EvalOptions(
+        localizers=check_localizers(parse_list(args.localizers)),
+        langs=parse_list(args.langs),
+        holdout_langs=parse_list(args.holdout_langs),
+        facts=args.facts,
+        facts_per_relation=args.facts_per_relation,
+        max_rephrasings=args.max_rephrasings,
+        max_candidates=getattr(args, "max_candidates", None),
+        min_prob=getattr(args, "min_prob", 1e-4),
+        split=args.split,
+        steps=args.steps,
+        layers=parse_layers(args.layers),
+        seed=args.seed,
+        internal_batch_size=args.internal_batch_size,
+    )
+
+
+def run_config(options: EvalOptions, model_id: str, release_checksum: str, truth_path: Optional[str]) -> dict:
+    return {
+        "options": options.identity(),
+        "localizer_params": {name: LOCALIZERS[name].create(seed=options.seed).params() for name in options.localizers},
+        "model": model_id,
+        "release_checksum": release_checksum,
+        "planted": truth_path,
+        "package_version": __version__,
+    }
+
+
