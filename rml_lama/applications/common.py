@@ -6,7 +6,6 @@ per-fact loop over the evaluation's run store (config.json + results.rank<R>.jso
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -21,7 +20,7 @@ from .._version import __version__
 from ..errors import RmlLamaError
 from ..localizers import LOCALIZERS, FactAttributions, Localization
 from ..localizers.base import seeded_rng
-from ..paths import MODEL_CONFIG_FILE, SHIPPED_RELEASE, TRUTH_FILE, shard_path
+from ..paths import DEFAULT_MODEL_DIR, MODEL_CONFIG_FILE, SHIPPED_RELEASE, TRUTH_FILE, shard_path
 from ..schema import CORE_LANGUAGES, F
 
 Neuron = tuple[int, int]
@@ -45,39 +44,26 @@ class StudyInputs:
 def resolve_model_id(model: Optional[str]) -> str:
     if model:
         return model
-    from ..testbeds.train import default_model_path
-
-    model_id = str(default_model_path())
+    model_id = str(DEFAULT_MODEL_DIR)
     if not Path(model_id, MODEL_CONFIG_FILE).is_file():
         raise RmlLamaError(f"no default model at {model_id}; train it (`rml-lama train-model`) or pass --model")
     return model_id
 
 
-def _read_json(path: Path, what: str) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise RmlLamaError(f"{path}: cannot read {what} ({error})") from None
-
-
 def model_side(model_id: str) -> tuple[Optional[dict], Optional[str], Optional[list[str]]]:
     """(planted truth, its path, the facts the model was taught) from the model folder (a planted model knows
     its base model's facts)."""
-    from ..evaluation.run import _model_facts
+    from ..evaluation.run import known_facts
+    from ..evaluation.store import read_json
 
-    model_dir = Path(model_id)
-    truth_path = model_dir / TRUTH_FILE
-    truth = _read_json(truth_path, "the planted truth") if truth_path.is_file() else None
-    facts = _model_facts(model_dir) if model_dir.is_dir() else None
-    base = Path(str((truth or {}).get("base_model") or ""))
-    if facts is None and truth and base.is_dir():
-        facts = _model_facts(base)
-    return truth, (str(truth_path) if truth else None), facts
+    truth_path = Path(model_id) / TRUTH_FILE
+    truth = read_json(truth_path, "the planted truth") if truth_path.is_file() else None
+    return truth, (str(truth_path) if truth else None), known_facts(model_id, truth)
 
 
 def check_study_langs(langs: Sequence[str], release_dir: Path, what: str = "--langs") -> None:
     from ..dataset.release import release_languages
-    from ..evaluation.run import check_langs
+    from ..evaluation.options import check_langs
 
     if not langs:
         raise RmlLamaError(f"{what}: give at least one language")
@@ -119,10 +105,10 @@ def study_config(study: str, options: dict, localizers: Sequence[str], inputs_mo
 
 def check_study_localizers(names: Sequence[str]) -> tuple[str, ...]:
     """Registered localizers that find neurons from attributions (the random one is a control here, always run)."""
-    from ..evaluation.run import check_localizers
+    from ..evaluation.options import check_localizers
 
     names = check_localizers(names)
-    matched = [name for name in names if LOCALIZERS[name].create().needs_reference]
+    matched = [name for name in names if LOCALIZERS[name].create().reference_localizer]
     if matched:
         raise RmlLamaError(f"localizer(s) {', '.join(matched)}: random neurons are a control of every study "
                            "(random, random-layers arms), not a localizer to edit through")
@@ -130,7 +116,7 @@ def check_study_localizers(names: Sequence[str]) -> tuple[str, ...]:
 
 
 def parse_floats(text: str, what: str) -> tuple[float, ...]:
-    from ..evaluation.run import parse_list
+    from ..evaluation.options import parse_list
 
     try:
         values = tuple(float(part) for part in parse_list(text))
@@ -221,7 +207,7 @@ def localizer_objects(names: Sequence[str], seed: int) -> list:
 def attribute_fact(bundle, fact, langs: Sequence[str], localizers: Sequence, eval_options) -> FactAttributions:
     """Integrated-gradients attributions of `fact`'s queries in `langs` for every baseline the localizers read
     (the evaluation's own routine; `fact.by_lang` must hold only the queries meant to be used)."""
-    from ..evaluation.run import fact_attributions, needed_baselines
+    from ..evaluation.localize import fact_attributions, needed_baselines
 
     return fact_attributions(bundle, fact, langs, needed_baselines(list(localizers)), eval_options)
 
@@ -267,12 +253,6 @@ def planted_neurons(truth: Optional[dict], fact_id: str) -> list[tuple[str, list
 
 
 # ------------------------------------------------------------------------------------------- the loop
-def rounded(value):
-    from ..evaluation.run import _rounded
-
-    return _rounded(value)
-
-
 @dataclass
 class Loop:
     """Resumable per-(fact, localizer) loop over the run store: done keys are skipped, lines are fsynced."""
@@ -285,7 +265,7 @@ class Loop:
     done: set = field(default_factory=set)
 
     def start(self) -> None:
-        from ..evaluation.run import read_all_records, write_or_check_config
+        from ..evaluation.store import read_all_records, write_or_check_config
 
         write_or_check_config(self.out, self.config)
         self.done = {(r["fact_id"], r["localizer"]) for r in read_all_records(self.out)}
@@ -295,7 +275,7 @@ class Loop:
         """`work(fact_id, missing keys)` returns the records of that fact (each with `localizer` set)."""
         from tqdm.auto import tqdm
 
-        from ..evaluation.run import ShardWriter
+        from ..evaluation.store import ShardWriter, rounded
 
         mine = [fid for i, fid in enumerate(fact_ids) if i % self.world == self.rank]
         todo = [fid for fid in mine if any((fid, key) not in self.done for key in self.keys)]

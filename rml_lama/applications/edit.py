@@ -21,6 +21,7 @@ source language; the odd positions are never seen (PS). Every fact is edited thr
     random         as many random neurons as `found`, uniform over the attributed layers
     random-layers  as many as `found`, with the same count per layer
     planted        the planted neurons of the fact (planted models: the ground truth)
+    planted-random as many random neurons as planted, in the same layers
 
 One JSONL line per (fact, localizer); `rml-lama report DIR` turns the lines into tables, the source x target
 transfer matrices and their heatmaps.
@@ -54,8 +55,6 @@ from .metrics import agreement, efficacy, harmonic_mean, magnitude, neighbourhoo
 from .scoring import AnswerLengths
 
 STUDY = "edit"
-ARMS = ("found", "agnostic", "specific", "union", "random", "random-layers", "planted")
-CONTROL = "random"  # the arm every other one is compared with (paired, per fact)
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,7 @@ class EditOptions:
         return data
 
     def eval_options(self):
-        from ..evaluation.run import EvalOptions
+        from ..evaluation.options import EvalOptions
 
         return EvalOptions(localizers=self.localizers, langs=self.langs, facts=self.facts,
                            facts_per_relation=self.facts_per_relation, max_rephrasings=self.max_rephrasings,
@@ -195,6 +194,8 @@ def arms_for(localizer, attributions, fact_id: str, source: str, langs, all_lang
     plants = planted_neurons(truth, fact_id)
     if plants:
         arms["planted"] = sorted({tuple(n) for _, _, neurons in plants for n in neurons})
+        arms["planted-random"] = random_like(arms["planted"], layers, d_ff, seeded_rng(
+            options.seed, fact_id, localizer.name, source, "planted-random"), same_layers=True)
     return arms
 
 
@@ -202,7 +203,7 @@ def arms_for(localizer, attributions, fact_id: str, source: str, langs, all_lang
 def run_edit(inputs: StudyInputs, options: EditOptions, out: Path, config: dict, progress: bool = True,
              save_edited: Optional[Path] = None, rank: int = 0, world: int = 1) -> int:
     """Edit every (fact, localizer) of this rank not yet in `out`; returns the number of lines written."""
-    from ..evaluation.run import plan_run
+    from ..evaluation.sampling import plan_run
 
     bundle = inputs.bundle
     eval_options = options.eval_options()
@@ -273,7 +274,7 @@ def write_edited_copy(bundle, edits: FactEdits, source: str, neurons, out: Optio
 
 # ---------------------------------------------------------------------------------------------- CLI
 def options_from_args(args: argparse.Namespace) -> EditOptions:
-    from ..evaluation.run import parse_layers, parse_list
+    from ..evaluation.options import parse_layers, parse_list
 
     langs = parse_list(args.langs)
     sources = parse_list(args.source_langs) or langs
@@ -291,7 +292,7 @@ def options_from_args(args: argparse.Namespace) -> EditOptions:
 
 
 def cmd_edit(args: argparse.Namespace) -> int:
-    from ..evaluation.run import write_or_check_config
+    from ..evaluation.store import write_or_check_config
     from .editors import EDITORS
     from .report import write_study_report
 

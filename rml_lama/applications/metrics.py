@@ -12,6 +12,11 @@ from typing import Optional
 
 import numpy as np
 
+# the neuron sets a fact is edited through (rml_lama.applications.edit explains each); each arm's control
+EDIT_ARMS = ("found", "agnostic", "specific", "union", "random", "random-layers", "planted", "planted-random")
+CONTROL_OF = {arm: "random" for arm in EDIT_ARMS if arm not in ("random", "planted-random")}
+CONTROL_OF["planted"] = "planted-random"
+
 
 def share_greater(first: Sequence[float], second: Sequence[float]) -> Optional[float]:
     """Share of positions where first > second (strictly); None for no positions."""

@@ -22,6 +22,7 @@ from ..paths import RUN_CONFIG_FILE, RUN_REPORT_FILE, SUMMARY_FILE
 BOOTSTRAP_SAMPLES = 1000
 
 
+
 def _ci(values: Iterable[Optional[float]], seed: int) -> dict:
     from ..evaluation.metrics import bootstrap_ci
 
@@ -50,7 +51,7 @@ def _fmt(ci: Optional[dict], digits: int = 2, pct: bool = False) -> str:
 
 
 def _records(run: Path) -> tuple[dict, list[dict]]:
-    from ..evaluation.run import read_all_records
+    from ..evaluation.store import read_all_records
 
     config_path = run / RUN_CONFIG_FILE
     if not config_path.is_file():
@@ -92,7 +93,7 @@ def _edit_fact_values(result: dict, kind: str) -> dict[str, Optional[float]]:
 
 
 def summarise_edit(config: dict, records: list[dict]) -> dict:
-    from .metrics import matrix_summary, transfer_matrix
+    from .metrics import CONTROL_OF, EDIT_ARMS, matrix_summary, transfer_matrix
 
     options = config.get("options", {})
     seed = int(options.get("seed", 0))
@@ -101,8 +102,7 @@ def summarise_edit(config: dict, records: list[dict]) -> dict:
     localizers: dict[str, Any] = {}
     for name in dict.fromkeys(r["localizer"] for r in records):
         mine = [r for r in edited if r["localizer"] == name]
-        arms = [arm for arm in ("found", "agnostic", "specific", "union", "random", "random-layers", "planted")
-                if any(arm in r["results"][s] for r in mine for s in r["results"])]
+        arms = [arm for arm in EDIT_ARMS if any(arm in r["results"][s] for r in mine for s in r["results"])]
         values: dict[str, dict[str, dict[str, list]]] = {}
         for arm in arms:
             values[arm] = {}
@@ -121,9 +121,11 @@ def summarise_edit(config: dict, records: list[dict]) -> dict:
                      "no_edit": _ci(no_edit, seed)}
             for kind in ("all", "in", "cross"):
                 entry[kind] = {m: _ci(values[arm][kind][m], seed) for m in EDIT_METRICS}
-            if arm != "random" and "random" in values:
-                entry["minus_random"] = {
-                    f"{m}_{kind}": _paired(values[arm][kind][m], values["random"][kind][m], seed)
+            control = CONTROL_OF.get(arm)
+            if control in values:
+                entry["control"] = control
+                entry["minus_control"] = {
+                    f"{m}_{kind}": _paired(values[arm][kind][m], values[control][kind][m], seed)
                     for kind in ("in", "cross", "all") for m in ("es", "ps", "score", "ns")}
             cells_es: dict = {}
             cells_ps: dict = {}
@@ -179,7 +181,7 @@ def edit_markdown(summary: dict) -> str:
         + _fmt(_first_arm_metric(summary, "all", "es_before")) + ".",
         "",
         "| localizer | arm | facts | neurons | ES in-lang | ES x-lang | PS in-lang | PS x-lang | NS | NS oth. | "
-        "agree | score x-lang | ES x-lang - random |",
+        "agree | score x-lang | ES x-lang - control |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, entry in summary["localizers"].items():
@@ -188,7 +190,7 @@ def edit_markdown(summary: dict) -> str:
                 f"| {name} | {arm} | {s['facts']} | {_fmt(s['neurons'], 1)} | {_fmt(s['in']['es'])} | "
                 f"{_fmt(s['cross']['es'])} | {_fmt(s['in']['ps'])} | {_fmt(s['cross']['ps'])} | {_fmt(s['all']['ns'])} | "
                 f"{_fmt(s['all']['ns_other'])} | {_fmt(s['all']['agree'])} | {_fmt(s['cross']['score'])} | "
-                f"{_fmt(s.get('minus_random', {}).get('es_cross')) if arm != 'random' else '-'} |")
+                f"{_fmt(s['minus_control']['es_cross']) + ' vs ' + s['control'] if 'control' in s else '-'} |")
     for name, entry in summary["localizers"].items():
         found = entry["arms"].get("found")
         if not found:
@@ -232,7 +234,7 @@ def _study_table(study: str) -> tuple[Callable, Callable, Callable]:
     return tables[study]
 
 
-def is_study_run(run: Path) -> Optional[str]:
+def study_of(run: Path) -> Optional[str]:
     """The study name recorded in the run's config.json, or None for an evaluation run (or no config)."""
     path = Path(run) / RUN_CONFIG_FILE
     if not path.is_file():

@@ -39,7 +39,7 @@ class ProbeTable:
         return len(self.pairs)
 
     def score(self) -> Scores:
-        from ..evaluation.metrics import target_log_probs
+        from ..probing.ranking import target_log_probs
 
         if not self.encoded:
             return Scores(np.zeros(0), ())

@@ -211,5 +211,12 @@ def write_report(run, print_table: bool = True) -> dict:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    write_report(Path(args.run), print_table=True)
+    """`rml-lama report DIR`: an evaluation run's report, or the study's own when config.json names a study
+    (`rml-lama edit | enhance | inject`)."""
+    from ..applications.report import study_of, write_study_report
+
+    if study_of(Path(args.run)):
+        write_study_report(Path(args.run), print_table=True)
+    else:
+        write_report(Path(args.run), print_table=True)
     return 0
