@@ -137,6 +137,8 @@ def _add_edit(p: argparse.ArgumentParser) -> None:
     p.add_argument("--neighbours", type=int, default=5,
                    help="other facts per language for NS (same relation) and NS_other (other relations)")
     p.add_argument("--save-edited", default=None, help="write a copy of the model with the first fact's edit here")
+    p.add_argument("--arms", default=None, help="neuron sets to edit through, comma-separated (default: all of "
+                   "found, agnostic, specific, union, random, random-layers, planted, planted-random)")
 
 
 def _add_list(p: argparse.ArgumentParser) -> None:

@@ -51,7 +51,7 @@ from .common import (
     random_like,
     study_config,
 )
-from .metrics import agreement, efficacy, harmonic_mean, magnitude, neighbourhood
+from .metrics import EDIT_ARMS, agreement, efficacy, harmonic_mean, magnitude, neighbourhood
 from .scoring import AnswerLengths
 
 STUDY = "edit"
@@ -75,6 +75,7 @@ class EditOptions:
     adam_steps: int = 50
     adam_lr: float = 0.1
     neighbours: int = 5
+    arms: tuple[str, ...] = EDIT_ARMS  # the neuron sets to edit through (planted ones only exist on planted models)
     internal_batch_size: int = 64  # budget only
 
     def identity(self) -> dict:
@@ -196,7 +197,7 @@ def arms_for(localizer, attributions, fact_id: str, source: str, langs, all_lang
         arms["planted"] = sorted({tuple(n) for _, _, neurons in plants for n in neurons})
         arms["planted-random"] = random_like(arms["planted"], layers, d_ff, seeded_rng(
             options.seed, fact_id, localizer.name, source, "planted-random"), same_layers=True)
-    return arms
+    return {arm: neurons for arm, neurons in arms.items() if arm in options.arms}
 
 
 # ------------------------------------------------------------------------------------------- the run
@@ -283,12 +284,17 @@ def options_from_args(args: argparse.Namespace) -> EditOptions:
         raise RmlLamaError(f"--source-langs {', '.join(missing)} not in --langs {','.join(langs)}")
     if args.neighbours < 0 or args.facts < 1:
         raise RmlLamaError("--facts must be at least 1 and --neighbours at least 0")
+    arms = parse_list(args.arms) or EDIT_ARMS
+    unknown = [arm for arm in arms if arm not in EDIT_ARMS]
+    if unknown:
+        raise RmlLamaError(f"--arms: unknown arm(s) {', '.join(unknown)}; known: {', '.join(EDIT_ARMS)}")
     return EditOptions(
         localizers=check_study_localizers(parse_list(args.localizer)), langs=langs, source_langs=sources,
         facts=args.facts, facts_per_relation=args.facts_per_relation, max_rephrasings=args.max_rephrasings,
         split=args.split, steps=args.steps, layers=parse_layers(args.layers), seed=args.seed, editor=args.editor,
         dai_a=args.dai_a, dai_b=args.dai_b, adam_steps=args.adam_steps, adam_lr=args.adam_lr,
-        neighbours=args.neighbours, internal_batch_size=args.internal_batch_size)
+        neighbours=args.neighbours, arms=tuple(arm for arm in EDIT_ARMS if arm in arms),
+        internal_batch_size=args.internal_batch_size)
 
 
 def cmd_edit(args: argparse.Namespace) -> int:
