@@ -141,6 +141,31 @@ def _add_edit(p: argparse.ArgumentParser) -> None:
                    "found, agnostic, specific, union, random, random-layers, planted, planted-random)")
 
 
+def _add_enhance(p: argparse.ArgumentParser) -> None:
+    _add_study(p)
+    p.add_argument("--factors", default="1.5,2,4", help="amplification factors k, comma-separated")
+    p.add_argument("--modes", default="activation,weight",
+                   help="activation (x k at the answer positions) and/or weight (value vectors x k)")
+    p.add_argument("--max-candidates", type=int, default=None,
+                   help="cap on the candidate objects ranked for accuracy (seeded sample + gold; default: all)")
+    p.add_argument("--min-prob", type=float, default=1e-4,
+                   help="queries whose gold probability is below this are left out of relative changes")
+
+
+def _add_inject(p: argparse.ArgumentParser) -> None:
+    _add_study(p, facts=50)
+    p.add_argument("--new-facts", default="50",
+                   help="number of facts the model was not taught, or a file of fact ids (one per line)")
+    p.add_argument("--train-langs", default="en", help="languages whose rephrasings the neurons are trained on")
+    p.add_argument("--train-steps", type=int, default=30, help="Adam steps per fact and arm")
+    p.add_argument("--lr", type=float, default=0.01, help="Adam learning rate")
+    p.add_argument("--control-queries", type=int, default=70,
+                   help="queries of facts the model knows, checked for forgetting")
+    p.add_argument("--max-candidates", type=int, default=None,
+                   help="cap on the candidate objects ranked for accuracy (seeded sample + gold; default: all)")
+    p.add_argument("--arms", default=None, help="what to train, comma-separated (default: found,random,specific,ffn)")
+
+
 def _add_list(p: argparse.ArgumentParser) -> None:
     p.add_argument("what", choices=sorted(LISTABLE), help="registry to list")
 
@@ -159,6 +184,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], str]] 
                "rml_lama.evaluation.report:cmd_report"),
     "edit": ("cross-lingual knowledge editing through localized neurons", _add_edit,
              "rml_lama.applications.edit:cmd_edit"),
+    "enhance": ("knowledge enhancement: amplify the neurons found from the languages a model gets right",
+                _add_enhance, "rml_lama.applications.enhance:cmd_enhance"),
+    "inject": ("new knowledge injection: fine-tune only chosen neurons in some languages", _add_inject,
+               "rml_lama.applications.inject:cmd_inject"),
     "train-model": ("train the small default multilingual masked LM", _add_train_model,
                     "rml_lama.testbeds.train:cmd_train_model"),
     "plant": ("write facts into chosen neurons: a model with a known ground truth", _add_plant,

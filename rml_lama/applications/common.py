@@ -286,11 +286,12 @@ class Loop:
         try:
             for fid in todo:
                 missing = [key for key in self.keys if (fid, key) not in self.done]
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 records = work(fid, missing)
-                seconds = time.perf_counter() - started
+                seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
                 for record in records:
                     record.setdefault("seconds_fact", round(seconds, 3))
+                    record.setdefault("cpu_seconds_fact", round(cpu, 3))
                     record["rank"] = self.rank
                     writer.write(rounded(record))
                     written += 1

@@ -57,3 +57,56 @@ def edit_plots(summary: dict, run: Path) -> list[Path]:
                                  f"({stats['facts']} facts)", path)
                 written.append(path)
     return written
+
+
+def enhance_plots(summary: dict, run: Path) -> list[Path]:
+    """enhance_curve.png: accuracy in the wrong languages after amplifying by k, per localizer (found neurons,
+    solid) and its random control (dashed), one panel per mode."""
+    plt = _plt()
+    modes = sorted({mode for e in summary["localizers"].values() for mode in e["results"]})
+    if not modes:
+        return []
+    fig, axes = plt.subplots(1, len(modes), figsize=(4.5 * len(modes), 3.5), squeeze=False)
+    for ax, mode in zip(axes[0], modes):
+        for name, entry in summary["localizers"].items():
+            by_factor = entry["results"].get(mode, {})
+            factors = sorted(by_factor, key=float)
+            for arm, style in (("found", "-o"), ("random", "--x")):
+                ys = [by_factor[k].get(arm, {}).get("wrong_accuracy", {}).get("mean") for k in factors]
+                if any(y is not None for y in ys):
+                    ax.plot([float(k) for k in factors], [np.nan if y is None else y for y in ys], style,
+                            label=f"{name} ({arm})")
+        ax.set_xlabel("amplification factor k")
+        ax.set_ylabel("accuracy in the wrong languages")
+        ax.set_title(f"enhancement, {mode} mode", fontsize=9)
+        ax.set_ylim(-0.02, 1.02)
+        ax.legend(fontsize=6)
+    path = Path(run) / "enhance_curve.png"
+    _save(fig, path)
+    return [path]
+
+
+def inject_plots(summary: dict, run: Path) -> list[Path]:
+    """inject_transfer.png: accuracy gain per language after injection, per localizer and arm (grouped bars);
+    the training languages are marked."""
+    plt = _plt()
+    langs = summary["langs"]
+    series = [(f"{name} {arm}", stats["gain_by_lang"]) for name, entry in summary["localizers"].items()
+              for arm, stats in entry["arms"].items()]
+    if not series or not langs:
+        return []
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(langs) * max(1, len(series)) / 3), 3.8))
+    width = 0.8 / len(series)
+    for position, (label, gains) in enumerate(series):
+        values = [np.nan if gains[lang]["mean"] is None else gains[lang]["mean"] for lang in langs]
+        ax.bar(np.arange(len(langs)) + position * width, values, width, label=label)
+    ax.set_xticks(np.arange(len(langs)) + 0.4 - width / 2,
+                  [f"{lang}*" if lang in summary["train_langs"] else lang for lang in langs])
+    ax.axhline(0.0, color="black", linewidth=0.5)
+    ax.set_xlabel("language (* = trained on)")
+    ax.set_ylabel("accuracy after - before")
+    ax.set_title("Injected facts: accuracy gain per language", fontsize=9)
+    ax.legend(fontsize=6, ncol=2)
+    path = Path(run) / "inject_transfer.png"
+    _save(fig, path)
+    return [path]

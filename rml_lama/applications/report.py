@@ -68,10 +68,13 @@ def _records(run: Path) -> tuple[dict, list[dict]]:
 
 
 def _timing(records: list[dict]) -> dict:
-    per_fact = {r["fact_id"]: r.get("seconds_fact") for r in records if r.get("seconds_fact") is not None}
-    values = list(per_fact.values())
+    """Wall and CPU seconds per fact (all of a fact's localizers together; the first line of the fact holds them)."""
+    wall = {r["fact_id"]: r.get("seconds_fact") for r in records if r.get("seconds_fact") is not None}
+    cpu = {r["fact_id"]: r.get("cpu_seconds_fact") for r in records if r.get("cpu_seconds_fact") is not None}
+    values, cpu_values = list(wall.values()), list(cpu.values())
     return {"facts": len(values), "mean_s": _mean(values), "median_s": float(np.median(values)) if values else None,
-            "total_s": float(np.sum(values)) if values else None}
+            "total_s": float(np.sum(values)) if values else None, "cpu_mean_s": _mean(cpu_values),
+            "cpu_total_s": float(np.sum(cpu_values)) if cpu_values else None}
 
 
 # --------------------------------------------------------------------------------------------- edit
@@ -171,7 +174,8 @@ def edit_markdown(summary: dict) -> str:
         f"split {options.get('split')}, IG steps {options.get('steps')}, seed {options.get('seed')}, "
         f"rml-lama {config.get('package_version')}",
         f"- time per fact (all localizers, arms and sources): mean {_secs(summary['time_per_fact']['mean_s'])}, "
-        f"median {_secs(summary['time_per_fact']['median_s'])} over {summary['time_per_fact']['facts']} facts",
+        f"median {_secs(summary['time_per_fact']['median_s'])} (CPU {_secs(summary['time_per_fact']['cpu_mean_s'])}) "
+        f"over {summary['time_per_fact']['facts']} facts",
         "",
         "Each row edits every fact through one neuron set (arm) and scores it in every target language; means over "
         "facts [95% bootstrap interval]. in-lang: target = source; x-lang: target != source. ES: share of the "
@@ -228,7 +232,9 @@ def _secs(value: Optional[float]) -> str:
 def _study_table(study: str) -> tuple[Callable, Callable, Callable]:
     from . import plots
 
-    tables = {"edit": (summarise_edit, edit_markdown, plots.edit_plots)}
+    tables = {"edit": (summarise_edit, edit_markdown, plots.edit_plots),
+              "enhance": (summarise_enhance, enhance_markdown, plots.enhance_plots),
+              "inject": (summarise_inject, inject_markdown, plots.inject_plots)}
     if study not in tables:
         raise RmlLamaError(f"unknown study {study!r} in the run's config (known: {', '.join(tables)})")
     return tables[study]
@@ -260,3 +266,203 @@ def write_study_report(run: Path, print_table: bool = True) -> dict:
         if not records:
             print("note: no result lines yet", file=sys.stderr)
     return summary
+
+
+# ------------------------------------------------------------------------------------------ enhance
+def _enhance_fact(langs_figures: dict, right: list[str], wrong: list[str]) -> dict[str, Optional[float]]:
+    def mean_of(langs, key):
+        return _mean(langs_figures[lang][key] for lang in langs)
+
+    every = list(langs_figures)
+    return {
+        "wrong_accuracy": mean_of(wrong, "accuracy"), "wrong_accuracy_before": mean_of(wrong, "accuracy_before"),
+        "wrong_gain": _diff(mean_of(wrong, "accuracy"), mean_of(wrong, "accuracy_before")),
+        "wrong_rel_change": mean_of(wrong, "rel_change"),
+        "right_accuracy": mean_of(right, "accuracy"), "right_accuracy_before": mean_of(right, "accuracy_before"),
+        "right_rel_change": mean_of(right, "rel_change"),
+        "unrelated_accuracy_change": _diff(mean_of(every, "unrelated_accuracy"),
+                                           mean_of(every, "unrelated_accuracy_before")),
+        "unrelated_rel_change": mean_of(every, "unrelated_rel_change"),
+    }
+
+
+def _diff(a: Optional[float], b: Optional[float]) -> Optional[float]:
+    return None if a is None or b is None else a - b
+
+
+ENHANCE_METRICS = ("wrong_accuracy", "wrong_accuracy_before", "wrong_gain", "wrong_rel_change", "right_accuracy",
+                   "right_accuracy_before", "right_rel_change", "unrelated_accuracy_change", "unrelated_rel_change")
+
+
+def summarise_enhance(config: dict, records: list[dict]) -> dict:
+    options = config.get("options", {})
+    seed = int(options.get("seed", 0))
+    localizers: dict[str, Any] = {}
+    for name in dict.fromkeys(r["localizer"] for r in records):
+        mine = [r for r in records if r["localizer"] == name]
+        table: dict[str, Any] = {}
+        for mode in options.get("modes", []):
+            for factor in options.get("factors", []):
+                key = str(float(factor))
+                per_arm: dict[str, dict[str, list]] = {}
+                for r in mine:
+                    for arm, result in r["results"].get(mode, {}).get(key, {}).items():
+                        values = _enhance_fact(result["langs"], r["right_langs"], r["wrong_langs"])
+                        for m in ENHANCE_METRICS:
+                            per_arm.setdefault(arm, {}).setdefault(m, []).append(values[m])
+                        per_arm[arm].setdefault("_facts", []).append(r["fact_id"])
+                cell = {}
+                for arm, values in per_arm.items():
+                    cell[arm] = {"facts": len(values["_facts"]), **{m: _ci(values[m], seed) for m in ENHANCE_METRICS}}
+                for arm, control in (("found", "random"), ("union", "union-random")):
+                    if arm in per_arm and control in per_arm:
+                        cell[arm]["minus_random"] = {
+                            m: _paired(per_arm[arm][m], per_arm[control][m], seed)
+                            for m in ("wrong_gain", "wrong_rel_change", "unrelated_accuracy_change")}
+                table.setdefault(mode, {})[key] = cell
+        neurons = {arm: _ci([len(r["neurons"][arm]) for r in mine if arm in r["neurons"]], seed)
+                   for arm in ("found", "union", "planted")}
+        localizers[name] = {"facts": len(mine), "outcomes": _outcomes(mine), "neurons": neurons,
+                            "results": table}
+    return {"study": "enhance", "config": config, "localizers": localizers, "time_per_fact": _timing(records)}
+
+
+def enhance_markdown(summary: dict) -> str:
+    config = summary["config"]
+    options = config.get("options", {})
+    lines = [
+        "# Knowledge enhancement",
+        "",
+        f"- model: `{config.get('model')}`; languages: {', '.join(options.get('langs', []))}; factors "
+        f"{options.get('factors')}; split {options.get('split')}, IG steps {options.get('steps')}, seed "
+        f"{options.get('seed')}, rml-lama {config.get('package_version')}",
+        f"- time per fact (all localizers, modes, factors): mean {_secs(summary['time_per_fact']['mean_s'])}, "
+        f"median {_secs(summary['time_per_fact']['median_s'])} (CPU {_secs(summary['time_per_fact']['cpu_mean_s'])}) "
+        f"over {summary['time_per_fact']['facts']} facts",
+        "",
+        "Facts the model answers right in some languages and wrong in others; the neurons found from the right "
+        "languages are amplified by k (activation: x k at the answer positions; weight: value vectors x k). "
+        "Means over facts [95% bootstrap interval]: accuracy in the wrong languages after (before), its gain, "
+        "the relative change of P(gold) there, accuracy in the right languages (held-out rephrasings), and the "
+        "cost: change of accuracy and relative change of P(gold) on unrelated facts' queries. found - random: "
+        "paired difference of the wrong-language accuracy gain (union: against union-random).",
+        "",
+        "| localizer | mode | k | arm | facts | wrong acc. after (before) | wrong gain | wrong dP/P | right acc. | "
+        "unrelated acc. change | unrelated dP/P | gain found - random |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, entry in summary["localizers"].items():
+        for mode, by_factor in entry["results"].items():
+            for factor, cell in by_factor.items():
+                for arm, s in cell.items():
+                    lines.append(
+                        f"| {name} | {mode} | {factor} | {arm} | {s['facts']} | {_fmt(s['wrong_accuracy'])} "
+                        f"({_num(s['wrong_accuracy_before']['mean'])}) | {_fmt(s['wrong_gain'])} | "
+                        f"{_fmt(s['wrong_rel_change'], 1, pct=True)} | {_fmt(s['right_accuracy'])} | "
+                        f"{_fmt(s['unrelated_accuracy_change'])} | {_fmt(s['unrelated_rel_change'], 1, pct=True)} | "
+                        f"{_fmt(s.get('minus_random', {}).get('wrong_gain')) if 'minus_random' in s else '-'} |")
+    neurons = {name: {arm: _fmt(ci, 1) for arm, ci in e["neurons"].items() if ci["n"]}
+               for name, e in summary["localizers"].items()}
+    outcomes = {name: e["outcomes"] for name, e in summary["localizers"].items()}
+    lines += ["", f"Neurons amplified per fact: {neurons}", f"Outcomes (facts): {outcomes}", ""]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------- inject
+INJECT_METRICS = ("train_accuracy", "train_accuracy_before", "other_accuracy", "other_accuracy_before",
+                  "other_gain", "other_log10_p_ratio", "control_accuracy_change", "control_changed")
+
+
+def _inject_fact(entry: dict, train_langs: list[str]) -> dict[str, Optional[float]]:
+    langs = entry["langs"]
+    others = [lang for lang in langs if lang not in train_langs]
+
+    def mean_of(which, key):
+        return _mean(langs[lang][key] for lang in which if lang in langs)
+
+    ratio = _mean(math.log10(max(langs[lang]["p"], 1e-300) / max(langs[lang]["p_before"], 1e-300)) for lang in others)
+    return {"train_accuracy": mean_of(train_langs, "accuracy"),
+            "train_accuracy_before": mean_of(train_langs, "accuracy_before"),
+            "other_accuracy": mean_of(others, "accuracy"), "other_accuracy_before": mean_of(others, "accuracy_before"),
+            "other_gain": _diff(mean_of(others, "accuracy"), mean_of(others, "accuracy_before")),
+            "other_log10_p_ratio": ratio,
+            "control_accuracy_change": _diff(entry["control"]["accuracy"], entry["control"]["accuracy_before"]),
+            "control_changed": entry["control"]["changed"]}
+
+
+def summarise_inject(config: dict, records: list[dict]) -> dict:
+    options = config.get("options", {})
+    seed = int(options.get("seed", 0))
+    train_langs = options.get("train_langs", [])
+    langs = options.get("langs", [])
+    localizers: dict[str, Any] = {}
+    for name in dict.fromkeys(r["localizer"] for r in records):
+        mine = [r for r in records if r["localizer"] == name]
+        arms: dict[str, Any] = {}
+        per_arm: dict[str, dict[str, list]] = {}
+        for r in mine:
+            for arm, entry in r["results"].items():
+                values = _inject_fact(entry, train_langs)
+                for m in INJECT_METRICS:
+                    per_arm.setdefault(arm, {}).setdefault(m, []).append(values[m])
+                bucket = per_arm[arm]
+                bucket.setdefault("_neurons", []).append(entry["neurons"])
+                bucket.setdefault("_entries", []).append(entry["trained_entries"])
+                for lang in langs:
+                    figures = entry["langs"].get(lang)
+                    bucket.setdefault(f"_lang_{lang}", []).append(
+                        None if figures is None else _diff(figures["accuracy"], figures["accuracy_before"]))
+        for arm, values in per_arm.items():
+            arms[arm] = {"facts": len(values["_neurons"]), "neurons": _ci(values["_neurons"], seed),
+                         "trained_entries": _ci(values["_entries"], seed),
+                         **{m: _ci(values[m], seed) for m in INJECT_METRICS},
+                         "gain_by_lang": {lang: _ci(values[f"_lang_{lang}"], seed) for lang in langs}}
+            if arm != "random" and "random" in per_arm:
+                arms[arm]["minus_random"] = {m: _paired(values[m], per_arm["random"][m], seed)
+                                             for m in ("other_gain", "train_accuracy", "control_accuracy_change")}
+        localizers[name] = {"facts": len(mine), "outcomes": _outcomes(mine), "arms": arms}
+    return {"study": "inject", "config": config, "localizers": localizers, "langs": langs,
+            "train_langs": train_langs, "time_per_fact": _timing(records)}
+
+
+def inject_markdown(summary: dict) -> str:
+    config = summary["config"]
+    options = config.get("options", {})
+    lines = [
+        "# New knowledge injection",
+        "",
+        f"- model: `{config.get('model')}`; trained in {', '.join(summary['train_langs'])}, measured in "
+        f"{', '.join(summary['langs'])}; {options.get('train_steps')} Adam steps, lr {options.get('lr')}; "
+        f"IG steps {options.get('steps')}, seed {options.get('seed')}, rml-lama {config.get('package_version')}",
+        f"- time per fact (all localizers and arms): mean {_secs(summary['time_per_fact']['mean_s'])}, median "
+        f"{_secs(summary['time_per_fact']['median_s'])} (CPU {_secs(summary['time_per_fact']['cpu_mean_s'])}) over "
+        f"{summary['time_per_fact']['facts']} facts",
+        "",
+        "Facts the model was not taught, trained into the arm's parameters only (every other parameter frozen and "
+        "checked bit for bit) on the training languages' rephrasings. Means over facts [95% bootstrap interval]: "
+        "accuracy (gold first among the relation's candidates) in the training languages on held-out rephrasings "
+        "and in the other languages, after (before); the gain in the other languages (transfer); the mean of "
+        "log10 P(gold) after / before there (joint probability of the answer's tokens); forgetting: accuracy change on a fixed set of known facts' "
+        "queries. x - random: paired difference of the transfer gain.",
+        "",
+        "| localizer | arm | facts | neurons | trained entries | train-lang acc. (before) | other-lang acc. (before) | "
+        "transfer gain | log10 P ratio other | control acc. change | gain - random |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, entry in summary["localizers"].items():
+        for arm, s in entry["arms"].items():
+            lines.append(
+                f"| {name} | {arm} | {s['facts']} | {_fmt(s['neurons'], 1)} | {_fmt(s['trained_entries'], 0)} | "
+                f"{_fmt(s['train_accuracy'])} ({_num(s['train_accuracy_before']['mean'])}) | {_fmt(s['other_accuracy'])}"
+                f" ({_num(s['other_accuracy_before']['mean'])}) | {_fmt(s['other_gain'])} | {_fmt(s['other_log10_p_ratio'], 1)} |"
+                f" {_fmt(s['control_accuracy_change'])} | "
+                f"{_fmt(s['minus_random']['other_gain']) if 'minus_random' in s else '-'} |")
+    lines += ["", "Accuracy gain per language (found arm):", "",
+              "| localizer | " + " | ".join(summary["langs"]) + " |", "|---|" + "---|" * len(summary["langs"])]
+    for name, entry in summary["localizers"].items():
+        found = entry["arms"].get("found")
+        if found:
+            lines.append(f"| {name} | " + " | ".join(_num(found["gain_by_lang"][lang]["mean"])
+                                                     for lang in summary["langs"]) + " |")
+    lines.append("")
+    return "\n".join(lines)

@@ -30,16 +30,22 @@ def by_layer(neurons: Sequence[Neuron]) -> dict[int, list[int]]:
     return grouped
 
 
+def neuron_rows(tensor, d_ff: int, what: str = "weight"):
+    """`tensor` (a [d_ff, hidden] or [hidden, d_ff] weight, or a [d_ff] bias) viewed with one row per neuron."""
+    if tensor.dim() == 1 and tensor.shape[0] == d_ff:
+        return tensor.unsqueeze(1)
+    if tensor.dim() == 2 and tensor.shape[0] == d_ff and tensor.shape[1] != d_ff:
+        return tensor
+    if tensor.dim() == 2 and tensor.shape[1] == d_ff:
+        return tensor.T
+    raise RmlLamaError(f"cannot tell the neurons of {what} {tuple(tensor.shape)} (d_ff {d_ff})")
+
+
 def value_vectors(bundle, layer: int) -> torch.Tensor:
-    """The [d_ff, hidden] view of layer `layer`'s FFN output projection weight: row i is neuron i's value vector."""
-    projection = bundle.adapter.ffn_out_projections(bundle.model)[layer]
-    weight = projection.weight
-    d_ff = bundle.d_ff
-    if weight.shape[0] == d_ff and weight.shape[1] != d_ff:
-        return weight.data  # Conv1D: [in = d_ff, out = hidden]
-    if weight.shape[1] == d_ff:
-        return weight.data.T  # nn.Linear: [out = hidden, in = d_ff]
-    raise RmlLamaError(f"cannot tell the value vectors of layer {layer}: weight {tuple(weight.shape)}, d_ff {d_ff}")
+    """The [d_ff, hidden] view of layer `layer`'s FFN output projection weight: row i is neuron i's value vector
+    (nn.Linear stores [hidden, d_ff], GPT-2's Conv1D [d_ff, hidden])."""
+    weight = bundle.adapter.ffn_out_projections(bundle.model)[layer].weight.data
+    return neuron_rows(weight, bundle.d_ff, f"the FFN output weight of layer {layer}")
 
 
 def check_neurons(bundle, neurons: Sequence[Neuron]) -> None:
