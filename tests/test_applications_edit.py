@@ -20,20 +20,15 @@ from rml_lama.applications.weights import changed_tensors, snapshot
 from rml_lama.errors import RmlLamaError
 from rml_lama.evaluation.store import read_all_records
 from rml_lama.schema import CORE_LANGUAGES
-from rml_lama.testbeds.plant import AGNOSTIC, SPECIFIC, PlantOptions, plant
+from rml_lama.testbeds.plant import AGNOSTIC, SPECIFIC
 
-from .plant_fixtures import tiny_parallel_release
+from .applications_fixtures import planted_tiny_model
 from .tiny_models import tiny_bundle
-
-PLANT = dict(background_queries=140, unrelated_queries=35, seed=0)
 
 
 @pytest.fixture(scope="module")
 def planted():
-    bundle = tiny_bundle("xlm-roberta", layers=2, hidden=32, d_ff=48)
-    release = tiny_parallel_release()
-    result = plant(bundle, release, PlantOptions(facts=2, agnostic_share=0.5, **PLANT), progress=False)
-    return bundle, release, result.truth
+    return planted_tiny_model()
 
 
 def options(**overrides) -> EditOptions:
