@@ -73,7 +73,8 @@ def _add_evaluate(p: argparse.ArgumentParser) -> None:
 
 
 def _add_report(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run", help="results folder of `rml-lama evaluate` (finished or partial)")
+    p.add_argument("run", help="results folder of `rml-lama evaluate`, `edit`, `enhance` or `inject` (finished or "
+                   "partial)")
 
 
 def _add_train_model(p: argparse.ArgumentParser) -> None:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import RmlLamaError
+from ..paths import EDIT_NOTE_FILE
 from .common import (
     Loop,
     StudyInputs,
@@ -245,11 +246,11 @@ def run_edit(inputs: StudyInputs, options: EditOptions, out: Path, config: dict,
                                 options, attributions.layers, attributions.d_ff)
                 neurons[source] = {arm: [list(n) for n in ns] for arm, ns in arms.items()}
                 results[source] = {arm: edits.edit(source, ns) for arm, ns in arms.items()}
-                if not saved["done"]:
-                    write_edited_copy(bundle, edits, source, arms["found"], save_edited,
-                                      {"fact_id": fact_id, "localizer": name, "source": source, "arm": "found",
-                                       "old": base["old"], "new": new_labels, "editor": editor.name})
-                    saved["done"] = True
+                if not saved["done"]:  # the first edit that has neurons to edit
+                    saved["done"] = write_edited_copy(
+                        bundle, edits, source, arms.get("found", []), save_edited,
+                        {"fact_id": fact_id, "localizer": name, "source": source, "arm": "found",
+                         "old": base["old"], "new": new_labels, "editor": editor.name})
             records.append({**base, "localizer": name, "outcome": "edited", "new_object": new_uri,
                             "new": new_labels, "plants": [{"kind": k, "langs": ls} for k, ls, _ in plants],
                             "neurons": neurons, "results": results,
@@ -260,17 +261,19 @@ def run_edit(inputs: StudyInputs, options: EditOptions, out: Path, config: dict,
     return loop.run([fact.fact_id for fact in plan.facts], work, "edit", progress)
 
 
-def write_edited_copy(bundle, edits: FactEdits, source: str, neurons, out: Optional[Path], note: dict) -> None:
-    """Save the model with one edit applied (the model in memory is restored right after)."""
+def write_edited_copy(bundle, edits: FactEdits, source: str, neurons, out: Optional[Path], note: dict) -> bool:
+    """Save the model with one edit applied (the model in memory is restored right after); False when there is
+    nothing to edit."""
     from ..io import atomic_directory, atomic_write_json
     from .weights import replaced_value_vectors
 
     if out is None or not neurons:
-        return
+        return False
     with replaced_value_vectors(bundle, edits.new_rows(source, neurons)), atomic_directory(Path(out)) as tmp:
         bundle.model.save_pretrained(tmp)
         bundle.tokenizer.save_pretrained(tmp)
-        atomic_write_json(tmp / "edit.json", {**note, "neurons": [list(n) for n in neurons]})
+        atomic_write_json(tmp / EDIT_NOTE_FILE, {**note, "neurons": [list(n) for n in neurons]})
+    return True
 
 
 # ---------------------------------------------------------------------------------------------- CLI
