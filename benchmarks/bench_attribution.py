@@ -36,7 +36,7 @@ import torch
 from rml_lama.models import bundle_from
 from rml_lama.probing.attribution import attribute, path_points
 from rml_lama.probing.targets import Probe, encode_probes
-from tests.tiny_models import tiny_tokenizer
+from rml_lama.testbeds.tiny import tiny_tokenizer
 
 PROBES = [  # parallel queries; with the tiny tokenizer a causal prompt is 9-20 tokens (printed in the report)
     Probe("Ranskan pääkaupunki on [MASK].", "Pariisi"),

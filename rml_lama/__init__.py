@@ -9,6 +9,6 @@ def load(lang: str, split=None):
 
     `split=None` gives a DatasetDict with "validation" and "test"; a split name gives that Dataset.
     """
-    from .dataset.release import load as _load
+    from .dataset.release import load as _load  # `import rml_lama` stays free of pandas and pyarrow
 
     return _load(lang, split=split)

@@ -8,6 +8,7 @@ import argparse
 import time
 from pathlib import Path
 
+from .cli import main
 from .errors import RmlLamaError
 from .schema import CORE_LANGUAGES
 
@@ -28,7 +29,6 @@ def steps(out: Path, facts: int, seed: int, max_rephrasings: int, threads: int) 
 
 
 def cmd_pipeline(args: argparse.Namespace) -> int:
-    from .cli import main
 
     out = Path(args.out)
     started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Text helpers shared by the checks: normalisation and Unicode scripts."""
+"""Text helpers shared by generation and the checks: normalisation, near-duplicate keys, Unicode scripts."""
 from __future__ import annotations
 
 import re

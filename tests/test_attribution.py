@@ -8,7 +8,7 @@ import torch
 from rml_lama.errors import RmlLamaError
 from rml_lama.probing.attribution import Attribution, attribute, completeness_gap, path_points
 from rml_lama.probing.targets import Probe, encode_probes
-from tests.tiny_models import FAMILIES, UNENCODABLE, tiny_bundle
+from rml_lama.testbeds.tiny import FAMILIES, UNENCODABLE, tiny_bundle
 
 SINGLE = Probe("The capital of France is [MASK].", "Paris")
 MULTI = Probe("法国的首都是[MASK]。", "巴黎")  # two answer tokens in the tiny tokenizer
@@ -222,13 +222,44 @@ def test_attribution_fields_and_probabilities():
     assert summed.gold_prob == pytest.approx(np.prod(result.token_probs))
 
 
-def test_hooks_are_removed_after_attribution_and_errors():
-    bundle = tiny_bundle("gpt2")
-    modules = [bundle.model, *bundle.adapter.blocks(bundle.model), *bundle.adapter.ffn_out_projections(bundle.model)]
+@pytest.mark.parametrize("family", ["gpt2", "bert"])
+def test_hooks_are_removed_after_attribution_and_after_failures_midway(family, monkeypatch):
+    from rml_lama.probing import attribution as engine
+
+    bundle = tiny_bundle(family)
+    modules = list(bundle.model.modules())
+
+    def no_hooks_left() -> bool:
+        return all(not m._forward_pre_hooks and not m._forward_hooks for m in modules)
+
     attribute(bundle, [SINGLE], steps=2)
-    with pytest.raises(RmlLamaError):
+    assert no_hooks_left()
+    with pytest.raises(RmlLamaError, match="baseline"):  # rejected before any work starts
         attribute(bundle, [SINGLE], steps=2, baseline="nonsense")
-    assert all(not m._forward_pre_hooks and not m._forward_hooks for m in modules)
+    assert no_hooks_left()
+
+    calls = {"n": 0}
+    real_block_forward = engine._block_forward
+
+    def failing_block_forward(*args, **kwargs):  # fails inside a pass, while the path neurons are hooked in
+        calls["n"] += 1
+        if calls["n"] == 2:
+            assert not no_hooks_left()  # the failure really happens while hooks are registered
+            raise RuntimeError("out of memory in a block")
+        return real_block_forward(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "_block_forward", failing_block_forward)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        attribute(bundle, [SINGLE], steps=2, baseline="amig")
+    assert no_hooks_left()
+    monkeypatch.undo()
+
+    head = bundle.adapter.head(bundle.model)
+    handle = head.register_forward_hook(lambda *a: (_ for _ in ()).throw(RuntimeError("failed in the head")))
+    with pytest.raises(RuntimeError, match="failed in the head"):  # during the natural pass (recorders hooked)
+        attribute(bundle, [SINGLE], steps=2)
+    handle.remove()
+    assert no_hooks_left()
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,7 @@ from rml_lama.checks import CHECKS
 from rml_lama.checks.runner import validate_frame, validate_release
 from rml_lama.dataset.release import write_release
 from rml_lama.schema import MASK, F, make_fact_id, template_id
-
-from .test_checks_data import FACTS, RELATION, TEMPLATES, clean_frame, clean_records
+from tests.support.checks_data import FACTS, RELATION, TEMPLATES, clean_records
 
 FRANCE = make_fact_id(RELATION, FACTS[0][0], FACTS[0][1])
 GERMANY = make_fact_id(RELATION, FACTS[1][0], FACTS[1][1])
@@ -184,15 +183,15 @@ PLANTED = {
 }
 
 
-def test_clean_release_passes_every_check():
-    report = validate(clean_frame())
+def test_clean_release_passes_every_check(clean_check_frame):
+    report = validate(clean_check_frame)
     assert failing(report) == set()
     assert report.passed and not report.warnings
 
 
 @pytest.mark.parametrize("check", sorted(PLANTED))
-def test_planted_defect_fires_exactly_its_check(check):
-    frame = clean_frame()
+def test_planted_defect_fires_exactly_its_check(check, clean_check_frame):
+    frame = clean_check_frame
     changed = PLANTED[check](frame)
     report = validate(changed if changed is not None else frame)
     assert failing(report) == {check}
@@ -205,8 +204,8 @@ def test_every_registered_check_has_a_planted_defect_or_a_release_test():
     assert set(CHECKS) == set(PLANTED) | {"release-stats"}
 
 
-def test_defect_counts_and_first_rows_name_the_offender():
-    frame = clean_frame()
+def test_defect_counts_and_first_rows_name_the_offender(clean_check_frame):
+    frame = clean_check_frame
     plant_wrong_korean_particle(frame)
     result = next(r for r in validate(frame).results if r.name == "korean-particles")
     assert result.counts == {"ko": 1}
@@ -227,8 +226,8 @@ def test_release_stats_fire_when_stats_json_disagrees(tmp_path):
     assert "queries_core_total" in report.results[[r.name for r in report.results].index("release-stats")].message
 
 
-def test_missing_column_runs_only_the_schema_check():
-    report = validate(clean_frame().drop(columns=[F.SOURCE]))
+def test_missing_column_runs_only_the_schema_check(clean_check_frame):
+    report = validate(clean_check_frame.drop(columns=[F.SOURCE]))
     schema = report.results[0]
     assert schema.name == "schema" and not schema.passed and "missing column 'source'" in schema.problems
     assert all(r.message.startswith("not run") for r in report.results[1:])
@@ -245,10 +244,10 @@ def test_expectations_agree_with_the_schema_for_shipped_languages():
             lang.script, lang.langdetect_codes, lang.final_punct, lang.spaced, lang.core), code
 
 
-def test_sentencepiece_tokenizer_is_deterministic_and_cached(tmp_path):
+def test_sentencepiece_tokenizer_is_deterministic_and_cached(tmp_path, clean_check_frame):
     from rml_lama.checks.tokens import sentencepiece_tokenizer, train_sentencepiece, training_lines
 
-    lines = training_lines(clean_frame(), seed=0)
+    lines = training_lines(clean_check_frame, seed=0)
     first = train_sentencepiece(lines, 0, tmp_path / "a")
     second = train_sentencepiece(lines, 0, tmp_path / "b")
     import sentencepiece as spm

@@ -13,8 +13,8 @@ import pytest
 from rml_lama.dataset.release import write_release
 from rml_lama.evaluation.store import read_all_records
 from rml_lama.paths import shard_path
-from tests.test_evaluate import planted_bundle, records
-from tests.tiny_models import tiny_tokenizer
+from rml_lama.testbeds.tiny import tiny_tokenizer
+from tests.support.planted import planted_bundle, records
 
 ROOT = Path(__file__).resolve().parents[1]
 

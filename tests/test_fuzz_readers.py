@@ -14,8 +14,7 @@ from rml_lama.cli import main
 from rml_lama.dataset.release import parquet_path, write_release
 from rml_lama.dataset.sources import read_fact_dir, read_template_dir
 from rml_lama.errors import InputError, RmlLamaError
-
-from .test_checks_data import clean_records
+from tests.support.checks_data import clean_records
 
 FUZZ = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -43,6 +42,10 @@ lines = st.one_of(
 )
 
 
+def _non_blank_lines(data: bytes) -> int:
+    return sum(1 for line in data.decode("utf-8").splitlines() if line.strip())
+
+
 def _write(folder: Path, name: str, data: bytes) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_bytes(data)
@@ -52,21 +55,34 @@ def _write(folder: Path, name: str, data: bytes) -> Path:
 @FUZZ
 @given(st.lists(lines, max_size=6))
 def test_template_reader_returns_or_raises_input_error(tmp_path_factory, chunks):
-    folder = _write(tmp_path_factory.mktemp("t"), "P36.jsonl", b"\n".join(chunks))
+    data = b"\n".join(chunks)
+    folder = _write(tmp_path_factory.mktemp("t"), "P36.jsonl", data)
     try:
-        read_template_dir(folder)
+        templates = read_template_dir(folder)
     except InputError as error:
         assert "P36.jsonl" in str(error) and "\n" not in str(error)
+    else:  # returned: then every non-blank line was a template, and none was dropped
+        assert len(templates.get("P36", [])) == _non_blank_lines(data)
 
 
 @FUZZ
 @given(st.lists(lines, max_size=6))
 def test_fact_reader_returns_or_raises_input_error(tmp_path_factory, chunks):
-    folder = _write(tmp_path_factory.mktemp("f"), "P36.jsonl", b"\n".join(chunks))
+    data = b"\n".join(chunks)
+    folder = _write(tmp_path_factory.mktemp("f"), "P36.jsonl", data)
     try:
-        read_fact_dir(folder)
+        facts = read_fact_dir(folder)
     except InputError as error:
         assert "P36.jsonl" in str(error) and "\n" not in str(error)
+    else:  # returned: then every non-blank line was a fact, and none was dropped
+        assert len(facts) == _non_blank_lines(data)
+
+
+def test_the_readers_return_every_good_line(tmp_path):
+    templates = _write(tmp_path / "t", "P36.jsonl", (GOOD_TEMPLATE * 3).encode())
+    facts = _write(tmp_path / "f", "P36.jsonl", (GOOD_FACT * 2).encode())
+    assert [t.pattern for t in read_template_dir(templates)["P36"]] == ["[X] is the capital of [Y]"] * 3
+    assert [(f.sub_label, f.obj_label) for f in read_fact_dir(facts)] == [("Ranska", "Pariisi")] * 2
 
 
 @FUZZ

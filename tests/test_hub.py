@@ -5,12 +5,11 @@ import pytest
 from rml_lama import cli
 from rml_lama.dataset import hub, release
 from rml_lama.errors import RmlLamaError
-from tests.release_fixtures import tiny_records
 
 
 @pytest.fixture()
-def folder(tmp_path):
-    return release.write_release(tiny_records(), tmp_path / "rml-lama")
+def folder(tmp_path, tiny_release_records):
+    return release.write_release(tiny_release_records, tmp_path / "rml-lama")
 
 
 def test_publish_creates_the_dataset_repo_and_uploads_the_release(folder):

@@ -10,7 +10,7 @@ from rml_lama.errors import RmlLamaError
 from rml_lama.models import ADAPTERS, bundle_from, get_adapter, load_model, scale_neurons, target_positions
 from rml_lama.probing.ranking import answer_probabilities
 from rml_lama.probing.targets import Probe
-from tests.tiny_models import FAMILIES, tiny_bundle, tiny_model, tiny_tokenizer
+from rml_lama.testbeds.tiny import FAMILIES, tiny_bundle, tiny_model, tiny_tokenizer
 
 EXPECTED_ADAPTER = {"bert": "bert", "roberta": "roberta", "xlm-roberta": "roberta", "gpt2": "gpt2",
                     "gpt_neox": "gpt_neox", "gptj": "gptj", "phi": "phi", "bloom": "bloom", "llama": "llama", "mistral": "llama", "qwen2": "llama"}
@@ -116,7 +116,7 @@ def test_scale_neurons_matches_a_hand_written_hook_and_restores_the_model(family
 def test_scale_neurons_removes_hooks_on_exceptions_and_uses_fallback_targets():
     bundle = tiny_bundle("bert")
     modules = [bundle.model, *bundle.adapter.ffn_out_projections(bundle.model)]
-    with pytest.raises(ZeroDivisionError), scale_neurons(bundle, {0: [1]}, 0.0):
+    with pytest.raises(ZeroDivisionError, match="division"), scale_neurons(bundle, {0: [1]}, 0.0):
         _ = 1 / 0
     assert all(not m._forward_pre_hooks for m in modules)
     with pytest.raises(RmlLamaError, match="out of range"), scale_neurons(bundle, {0: [999]}, 0.0):

@@ -9,9 +9,8 @@ import torch
 from rml_lama.paths import TRUTH_FILE
 from rml_lama.schema import CORE_LANGUAGES, F
 from rml_lama.testbeds.plant import AGNOSTIC, SPECIFIC, PlantOptions, plant
-
-from .plant_fixtures import tiny_parallel_release
-from .tiny_models import tiny_bundle
+from rml_lama.testbeds.tiny import tiny_bundle
+from tests.support.plants import tiny_parallel_release
 
 OPTIONS = dict(background_queries=140, unrelated_queries=35, seed=0)
 
@@ -72,7 +71,7 @@ def test_unrelated_predictions_barely_change(planted):
     assert unrelated["changed_predictions"] <= 0.1
 
 
-def test_cmd_plant_writes_a_loadable_model_and_truth_deterministically(tmp_path):
+def test_cmd_plant_writes_a_loadable_model_and_truth_deterministically(tmp_path, parallel_release_frame):
     from rml_lama.cli import main
     from rml_lama.models import load_model
 
@@ -81,7 +80,7 @@ def test_cmd_plant_writes_a_loadable_model_and_truth_deterministically(tmp_path)
     bundle.model.save_pretrained(model_dir)
     bundle.tokenizer.save_pretrained(model_dir)
     release = tmp_path / "release.parquet"
-    tiny_parallel_release().to_parquet(release)
+    parallel_release_frame.to_parquet(release)
     args = ["plant", "--model", str(model_dir), "--release", str(release), "--facts", "2", "--steps", "20"]
     assert main(args + ["--out", str(tmp_path / "a")]) == 0
     assert main(args + ["--out", str(tmp_path / "b")]) == 0
@@ -101,8 +100,8 @@ def test_cmd_plant_writes_a_loadable_model_and_truth_deterministically(tmp_path)
         assert not torch.equal(column, original)  # the planted column was written and saved
 
 
-def test_plant_refuses_when_too_few_facts_can_be_planted():
+def test_plant_refuses_when_too_few_facts_can_be_planted(parallel_release_frame):
     from rml_lama.errors import RmlLamaError
 
     with pytest.raises(RmlLamaError, match="can be planted"):
-        plant(_bundle(), tiny_parallel_release(), PlantOptions(facts=50, **OPTIONS), progress=False)
+        plant(_bundle(), parallel_release_frame, PlantOptions(facts=50, **OPTIONS), progress=False)

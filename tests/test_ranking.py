@@ -14,7 +14,7 @@ from rml_lama.probing.ranking import (
     rank_candidates,
 )
 from rml_lama.probing.targets import Probe, encode_probes
-from tests.tiny_models import UNENCODABLE, tiny_bundle
+from rml_lama.testbeds.tiny import UNENCODABLE, tiny_bundle
 
 PROBES = [Probe("The capital of France is [MASK].", "Paris"), Probe("La capitale de l'Italie est [MASK].", "Rome"),
           Probe("Ranskan pääkaupunki on [MASK].", "Pariisi")]  # Pariisi: three answer tokens

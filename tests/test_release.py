@@ -6,12 +6,11 @@ import pytest
 from rml_lama.dataset import release
 from rml_lama.errors import RmlLamaError
 from rml_lama.schema import F, split_of
-from tests.release_fixtures import tiny_records
 
 
 @pytest.fixture()
-def tiny_release(tmp_path):
-    return release.write_release(tiny_records(), tmp_path / "rml-lama", {"rejected": {"ja": {"slot-count": 2}}})
+def tiny_release(tmp_path, tiny_release_records):
+    return release.write_release(tiny_release_records, tmp_path / "rml-lama", {"rejected": {"ja": {"slot-count": 2}}})
 
 
 def test_stats_are_counted_from_the_rows(tiny_release):
@@ -35,9 +34,9 @@ def test_splits_follow_the_fact_id(tiny_release):
         assert split == split_of(fact_id)
 
 
-def test_two_builds_are_byte_identical(tmp_path):
-    first = release.write_release(tiny_records(), tmp_path / "a")
-    second = release.write_release(tiny_records()[::-1], tmp_path / "b")
+def test_two_builds_are_byte_identical(tmp_path, tiny_release_records):
+    first = release.write_release(tiny_release_records, tmp_path / "a")
+    second = release.write_release(tiny_release_records[::-1], tmp_path / "b")
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
     for name in files:
@@ -54,7 +53,7 @@ def test_card_declares_one_config_per_language_plus_all(tiny_release):
     assert "| ja / slot-count | 2 |" in card
 
 
-def test_load_dataset_reads_configs_offline(tiny_release, monkeypatch, tmp_path):
+def test_load_dataset_reads_configs_offline(tiny_release, monkeypatch, tmp_path, tiny_release_records):
     datasets = pytest.importorskip("datasets")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
@@ -64,18 +63,18 @@ def test_load_dataset_reads_configs_offline(tiny_release, monkeypatch, tmp_path)
     assert set(by_path["test"][F.LANG]) <= {"fr"}
     monkeypatch.chdir(tiny_release.parent)
     by_name = datasets.load_dataset("rml-lama", "all", split="test")
-    assert len(by_name) == sum(split_of(r.fact_id) == "test" for r in tiny_records())
+    assert len(by_name) == sum(split_of(r.fact_id) == "test" for r in tiny_release_records)
 
 
-def test_a_failed_write_leaves_the_old_release_untouched(tiny_release, monkeypatch):
+def test_a_failed_write_leaves_the_old_release_untouched(tiny_release, monkeypatch, tiny_release_records):
     before = (tiny_release / "stats.json").read_bytes()
 
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(release, "render_card", explode)
-    with pytest.raises(RuntimeError):
-        release.write_release(tiny_records(), tiny_release)
+    with pytest.raises(RuntimeError, match="disk full"):
+        release.write_release(tiny_release_records, tiny_release)
     assert (tiny_release / "stats.json").read_bytes() == before
     assert not [p for p in tiny_release.parent.iterdir() if p.name.startswith(".")]
 

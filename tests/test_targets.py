@@ -8,7 +8,7 @@ import torch
 from rml_lama.errors import RmlLamaError
 from rml_lama.probing.ranking import answer_probabilities, rank_candidates
 from rml_lama.probing.targets import Probe, encode_probes
-from tests.tiny_models import UNENCODABLE, tiny_bundle
+from rml_lama.testbeds.tiny import UNENCODABLE, tiny_bundle
 
 PARIS = Probe("The capital of France is [MASK].", "Paris")
 BEIJING = Probe("法国的首都是[MASK]。", "巴黎")

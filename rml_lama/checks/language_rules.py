@@ -7,7 +7,7 @@ from typing import Optional
 
 import pandas as pd
 
-from ..dataset.morphology import to_simplified
+from ..dataset.morphology import korean_final_sound, to_simplified
 from ..schema import MASK, F
 from .registry import CheckContext, Finding, register
 
@@ -42,7 +42,6 @@ HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]*")
 
 def hangul_final(word: str) -> Optional[str]:
     """'consonant', 'rieul' (ㄹ), 'vowel', or None (unknown reading), as rml_lama.dataset.morphology reads a label."""
-    from ..dataset.morphology import korean_final_sound
 
     return korean_final_sound(word)
 

@@ -11,10 +11,14 @@ from typing import Optional
 
 import pandas as pd
 
+from ..dataset.generate import Rejections, facts_by_key, language_queries, prepare_templates, user_candidates
+from ..dataset.release import read_release, records_frame, release_checksum, write_release
+from ..dataset.sources import read_fact_dir, read_template_dir
 from ..errors import InputError, RmlLamaError
 from ..frames import parallel_facts
 from ..paths import BUILD_REPORT_FILE
 from ..schema import CORE_LANGUAGES, FIELDS, LANGUAGES, F, Language, QueryRecord, proposed_language
+from . import CHECKS
 from .expectations import Expectations, LanguageExpectation, load_expectations
 from .registry import Check, CheckContext, CheckResult, Finding, to_result
 from .report import ValidationReport, render_text, write_report
@@ -52,9 +56,6 @@ def build_proposal(lang: str, templates_dir: Path, facts_dir: Path, release: pd.
                    expected: LanguageExpectation) -> Proposal:
     """Read the proposal (sources readers), prepare its templates and generate its queries for the release's
     core facts with the same rules as the shipped languages (rml_lama.dataset.generate)."""
-    from ..dataset.generate import Rejections, facts_by_key, language_queries, prepare_templates, user_candidates
-    from ..dataset.release import records_frame
-    from ..dataset.sources import read_fact_dir, read_template_dir
 
     raw_templates = read_template_dir(templates_dir)
     raw_facts = read_fact_dir(facts_dir)
@@ -137,8 +138,6 @@ def check_proposal(lang: str, templates_dir: Path, facts_dir: Path, release_dir:
                    tokenizer: Optional[str] = None, expectations: Optional[Expectations] = None,
                    workers: int = 2, cache_dir: Optional[Path] = None) -> tuple[ValidationReport, Proposal]:
     """Validate a proposed language against a release; returns the report and the generated proposal."""
-    from ..dataset.release import read_release, release_checksum
-    from . import CHECKS
 
     expectations = expectations or load_expectations()
     expected = expectations[lang]
@@ -147,7 +146,7 @@ def check_proposal(lang: str, templates_dir: Path, facts_dir: Path, release_dir:
     own = run_proposal_checks(proposal, expected)
     tokenize = None
     if tokenizer:
-        from .tokens import auto_tokenizer
+        from .tokens import auto_tokenizer  # transformers only when a tokenizer is asked for
 
         tokenize = auto_tokenizer(tokenizer)
     if len(proposal.frame):
@@ -166,7 +165,6 @@ def check_proposal(lang: str, templates_dir: Path, facts_dir: Path, release_dir:
 
 def add_language(release_dir: Path, proposal: Proposal, out: Path) -> Path:
     """Write a copy of the release with the proposal's config added (atomic; the release is untouched)."""
-    from ..dataset.release import read_release, write_release
 
     release = read_release(release_dir)
     if proposal.lang in set(release[F.LANG]):

@@ -9,6 +9,7 @@ from typing import Any, Optional
 import pandas as pd
 
 from ..schema import F, ordered_languages
+from ..text import normalize
 from .expectations import Expectations
 
 SEVERITIES = ("error", "warning")
@@ -38,7 +39,6 @@ class CheckContext:
 
     def normalized(self, name: str) -> list[str]:
         """A text column after Unicode NFKC and case folding (memoised)."""
-        from ..text import normalize
 
         key = ("normalized", name)
         if key not in self.memo:

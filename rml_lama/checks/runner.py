@@ -12,6 +12,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from .._version import __version__
+from ..dataset.release import read_release, read_stats, release_checksum
 from ..errors import RmlLamaError
 from ..frames import facts_by_lang, parallel_fact_ids
 from ..schema import F
@@ -108,7 +109,6 @@ def validate_release(
     cache_dir: Optional[Path] = None, workers: int = 2, progress: bool = False,
 ) -> ValidationReport:
     """Validate a release folder (its rows, stats.json and checksum)."""
-    from ..dataset.release import read_release, read_stats, release_checksum
 
     folder = Path(folder)
     frame = read_release(folder)
@@ -117,7 +117,7 @@ def validate_release(
         raise RmlLamaError(f"{folder / 'stats.json'}: expected a JSON object, got {type(stats).__name__}")
     tokenize = None
     if tokenizer:
-        from .tokens import auto_tokenizer
+        from .tokens import auto_tokenizer  # transformers only when a tokenizer is asked for
 
         tokenize = auto_tokenizer(tokenizer)
     provenance = {"release_checksum": release_checksum(folder)}

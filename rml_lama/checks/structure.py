@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..dataset.release import compute_stats, release_checksum
 from ..frames import facts_by_lang
 from ..paths import SPLIT_COLUMN
 from ..schema import ARROW_TYPES, FIELDS, RELATIONS, TEMPLATE_SOURCES, F, split_of, template_id
@@ -101,7 +102,6 @@ def check_core_parallel(ctx: CheckContext) -> Finding:
 def check_release_stats(ctx: CheckContext) -> Finding:
     if ctx.stats is None:
         return Finding(message="skipped: no stats.json (not a release folder)")
-    from ..dataset.release import compute_stats, release_checksum
 
     actual = compute_stats(ctx.frame)
     problems = [f"stats.json {key} = {ctx.stats.get(key)!r}, rows give {actual[key]!r}"

@@ -35,6 +35,7 @@ from ..schema import (
     make_fact_id,
     template_id,
 )
+from ..text import letters_keys, normalize
 from . import morphology
 from .sources import Fact, SourceSet, Template, field_value, iter_json_lines
 
@@ -177,8 +178,6 @@ def prepare_templates(candidates: Iterable[Candidate], lang: str, rejected: Reje
 def near_duplicate_keys(texts: Sequence[str]) -> list[str]:
     """The texts as the `near-duplicates` check compares them (rml_lama.text: NFKC, case folding, no
     punctuation, spaces or symbols): two templates or queries with one key are one rephrasing."""
-    from ..text import letters_keys, normalize  # pandas/pyarrow: only when generating
-
     return letters_keys([normalize(text) for text in texts]) if texts else []
 
 

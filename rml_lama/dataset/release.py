@@ -31,6 +31,7 @@ from ..schema import (
     ALL_CONFIG,
     ARROW_TYPES,
     CORE_LANGUAGES,
+    EXTENDED_LANGUAGES,
     FIELDS,
     SPLITS,
     F,
@@ -226,8 +227,7 @@ def load(lang: str, split: Optional[str] = None, folder: Optional[PathLike] = No
 # ------------------------------------------------------------------------------------------------ build
 def build(out: PathLike, sources_root: Optional[PathLike] = None, extended: bool = True) -> dict:
     """Generate RML-LAMA from the sources and write the release folder; returns its stats."""
-    from ..schema import EXTENDED_LANGUAGES
-    from .generate import generate
+    from .generate import generate  # generation only when building: rml_lama.load() stays light
     from .sources import SourceSet
 
     languages = CORE_LANGUAGES + (EXTENDED_LANGUAGES if extended else ())

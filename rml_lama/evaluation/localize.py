@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..localizers import LOCALIZERS, FactAttributions, Localization, Localizer, QueryScores
+from ..probing.attribution import attribute
+from ..probing.targets import probes_of
 from .options import EvalOptions
 from .sampling import FactQueries
 
@@ -14,8 +16,6 @@ from .sampling import FactQueries
 def fact_attributions(bundle, fact: FactQueries, langs: Sequence[str], baselines: dict[str, Optional[int]],
                       options: EvalOptions) -> FactAttributions:
     """Attributions of the fact's queries in `langs` for each baseline (value: queries per language, None = all)."""
-    from ..probing.attribution import attribute
-    from ..probing.targets import probes_of
 
     result: Optional[FactAttributions] = None
     queries: dict[str, dict[str, list[QueryScores]]] = {}

@@ -16,6 +16,7 @@ from ..errors import RmlLamaError
 from ..io import atomic_write_json, atomic_write_text
 from ..paths import RUN_CONFIG_FILE, RUN_REPORT_FILE, SUMMARY_FILE
 from .metrics import bootstrap_ci, nan_mean
+from .store import read_all_records
 
 BOOTSTRAP_SAMPLES = 1000
 
@@ -105,7 +106,6 @@ def summarise(records: list[dict], seed: int = 0) -> dict:
 
 
 def build_summary(run: Path) -> dict:
-    from .store import read_all_records
 
     config_path = run / RUN_CONFIG_FILE
     if not config_path.is_file():
@@ -195,7 +195,7 @@ def report_markdown(summary: dict) -> str:
 
 def write_report(run, print_table: bool = True) -> dict:
     """Write summary.json, report.md and the plots of a run folder; returns the summary."""
-    from .plots import write_plots
+    from .plots import write_plots  # matplotlib is imported only when plots are drawn
 
     run = Path(run)
     summary = build_summary(run)

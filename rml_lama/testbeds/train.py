@@ -28,7 +28,10 @@ import pandas as pd
 from ..errors import RmlLamaError
 from ..frames import parallel_facts
 from ..io import atomic_directory, atomic_write_json
+from ..models import bundle_from
 from ..paths import DEFAULT_MODEL_DIR, MODEL_FACTS_FILE, TRAINING_REPORT_FILE
+from ..probing.ranking import CandidateRanker, greedy_tokens
+from ..probing.targets import Probe, encode_masked_probe, encode_probes, probes_of
 from ..schema import CORE_LANGUAGES, MASK, F
 from .facts import read_facts_frame, stable_key, stratified_facts
 
@@ -132,7 +135,6 @@ class Encoded:
 def encode_queries(tokenizer, queries: list[str], answers: list[str]) -> Encoded:
     """Encode each query exactly as the evaluation encodes a probe (rml_lama.probing.targets): its [MASK]
     replaced by k mask tokens, k = the answer's token count."""
-    from ..probing.targets import Probe, encode_masked_probe
 
     items = [encode_masked_probe(tokenizer, Probe(q, a), TRAINING_MAX_ANSWER_TOKENS) for q, a in zip(queries, answers)]
     return Encoded(input_ids=[list(item.input_ids) for item in items], answer_ids=[list(item.answer_ids) for item in items])
@@ -272,9 +274,6 @@ def precision_at_1(model, tokenizer, queries: pd.DataFrame) -> dict:
     """Per language: p@1 of the gold object among the relation's candidate objects (the objects of the chosen
     facts of that relation in that language), greedy exact match over the vocabulary, and the query count.
     Scored by rml_lama.probing.ranking, as the evaluation scores."""
-    from ..models import bundle_from
-    from ..probing.ranking import CandidateRanker, greedy_tokens
-    from ..probing.targets import encode_probes, probes_of
 
     bundle = bundle_from(model, tokenizer)
     candidates_of = queries.groupby([F.RELATION, F.LANG])[F.OBJ_LABEL].agg(lambda s: sorted(set(s))).to_dict()

@@ -1,7 +1,8 @@
-"""Tiny random models of every supported family and a tiny multilingual sentencepiece tokenizer, for tests.
+"""Tiny random models of every supported family and a tiny multilingual sentencepiece tokenizer: the testbed
+that the tests, the benchmarks and a user without any checkpoint can run everything on.
 
 Nothing is downloaded: the tokenizer is trained in memory on the sentences below (well under a second) and the
-models are built from configs with a fixed seed. Shared with the localizer and evaluation tests.
+models are built from configs with a fixed seed.
 """
 from __future__ import annotations
 
@@ -9,9 +10,6 @@ import functools
 import io
 
 import torch
-
-# Tiny matrices: one thread is much faster than two contending ones on the shared test machine.
-torch.set_num_threads(1)
 
 CORPUS = [
     "The capital of France is Paris.",

@@ -1,0 +1,1 @@
+"""Data and models the tests build for themselves (imported by test modules; no tests here)."""
