@@ -21,9 +21,8 @@ from rml_lama.errors import RmlLamaError
 from rml_lama.evaluation.store import read_all_records
 from rml_lama.schema import CORE_LANGUAGES
 from rml_lama.testbeds.plant import AGNOSTIC, SPECIFIC
-
-from .applications_fixtures import planted_tiny_model
-from .tiny_models import tiny_bundle
+from rml_lama.testbeds.tiny import tiny_bundle
+from tests.support.applications import planted_tiny_model
 
 
 @pytest.fixture(scope="module")

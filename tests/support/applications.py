@@ -4,9 +4,9 @@ from __future__ import annotations
 import functools
 
 from rml_lama.testbeds.plant import PlantOptions, plant
+from rml_lama.testbeds.tiny import tiny_bundle
 
-from .plant_fixtures import tiny_parallel_release
-from .tiny_models import tiny_bundle
+from .plants import tiny_parallel_release
 
 PLANT = dict(background_queries=140, unrelated_queries=35, seed=0)
 
