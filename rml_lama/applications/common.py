@@ -15,11 +15,18 @@ from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
+import torch
 
 from .._version import __version__
+from ..dataset.release import read_release, release_checksum, release_languages
 from ..errors import RmlLamaError
+from ..evaluation.localize import fact_attributions, needed_baselines
+from ..evaluation.options import check_langs, check_localizers, parse_list
+from ..evaluation.run import known_facts
+from ..evaluation.store import ShardWriter, read_all_records, read_json, rounded, write_or_check_config
 from ..localizers import LOCALIZERS, FactAttributions, Localization
 from ..localizers.base import seeded_rng
+from ..models import load_model
 from ..paths import DEFAULT_MODEL_DIR, MODEL_CONFIG_FILE, SHIPPED_RELEASE, TRUTH_FILE, shard_path
 from ..schema import CORE_LANGUAGES, F
 
@@ -53,18 +60,12 @@ def resolve_model_id(model: Optional[str]) -> str:
 def model_side(model_id: str) -> tuple[Optional[dict], Optional[str], Optional[list[str]]]:
     """(planted truth, its path, the facts the model was taught) from the model folder (a planted model knows
     its base model's facts)."""
-    from ..evaluation.run import known_facts
-    from ..evaluation.store import read_json
-
     truth_path = Path(model_id) / TRUTH_FILE
     truth = read_json(truth_path, "the planted truth") if truth_path.is_file() else None
     return truth, (str(truth_path) if truth else None), known_facts(model_id, truth)
 
 
 def check_study_langs(langs: Sequence[str], release_dir: Path, what: str = "--langs") -> None:
-    from ..dataset.release import release_languages
-    from ..evaluation.options import check_langs
-
     if not langs:
         raise RmlLamaError(f"{what}: give at least one language")
     check_langs(langs, release_languages(release_dir), what)
@@ -72,16 +73,11 @@ def check_study_langs(langs: Sequence[str], release_dir: Path, what: str = "--la
 
 def load_inputs(args: argparse.Namespace, langs: Sequence[str]) -> StudyInputs:
     """Model (in memory, on --device), release rows of `langs`, truth and model facts."""
-    from ..dataset.release import read_release, release_checksum
-    from ..models import load_model
-
     release_dir = Path(args.release) if getattr(args, "release", None) else SHIPPED_RELEASE
     check_study_langs(langs, release_dir)
     model_id = resolve_model_id(getattr(args, "model", None))
     truth, truth_path, model_facts = model_side(model_id)
     if getattr(args, "threads", None):
-        import torch
-
         torch.set_num_threads(args.threads)
     bundle = load_model(model_id, device=getattr(args, "device", None))
     frame = read_release(release_dir, langs=list(langs))
@@ -105,8 +101,6 @@ def study_config(study: str, options: dict, localizers: Sequence[str], inputs_mo
 
 def check_study_localizers(names: Sequence[str]) -> tuple[str, ...]:
     """Registered localizers that find neurons from attributions (the random one is a control here, always run)."""
-    from ..evaluation.options import check_localizers
-
     names = check_localizers(names)
     matched = [name for name in names if LOCALIZERS[name].create().reference_localizer]
     if matched:
@@ -116,8 +110,6 @@ def check_study_localizers(names: Sequence[str]) -> tuple[str, ...]:
 
 
 def parse_floats(text: str, what: str) -> tuple[float, ...]:
-    from ..evaluation.options import parse_list
-
     try:
         values = tuple(float(part) for part in parse_list(text))
     except ValueError:
@@ -207,8 +199,6 @@ def localizer_objects(names: Sequence[str], seed: int) -> list:
 def attribute_fact(bundle, fact, langs: Sequence[str], localizers: Sequence, eval_options) -> FactAttributions:
     """Integrated-gradients attributions of `fact`'s queries in `langs` for every baseline the localizers read
     (the evaluation's own routine; `fact.by_lang` must hold only the queries meant to be used)."""
-    from ..evaluation.localize import fact_attributions, needed_baselines
-
     return fact_attributions(bundle, fact, langs, needed_baselines(list(localizers)), eval_options)
 
 
@@ -265,17 +255,14 @@ class Loop:
     done: set = field(default_factory=set)
 
     def start(self) -> None:
-        from ..evaluation.store import read_all_records, write_or_check_config
-
         write_or_check_config(self.out, self.config)
         self.done = {(r["fact_id"], r["localizer"]) for r in read_all_records(self.out)}
 
     def run(self, fact_ids: Sequence[str], work: Callable[[str, list[str]], list[dict]], desc: str,
             progress: bool = True) -> int:
         """`work(fact_id, missing keys)` returns the records of that fact (each with `localizer` set)."""
-        from tqdm.auto import tqdm
+        from tqdm.auto import tqdm  # imported when a study runs (progress bars only)
 
-        from ..evaluation.store import ShardWriter, rounded
 
         mine = [fid for i, fid in enumerate(fact_ids) if i % self.world == self.rank]
         todo = [fid for fid in mine if any((fid, key) not in self.done for key in self.keys)]

@@ -34,7 +34,13 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import RmlLamaError
+from ..evaluation.options import EvalOptions, parse_layers, parse_list
+from ..evaluation.sampling import plan_run
+from ..evaluation.store import write_or_check_config
+from ..io import atomic_directory, atomic_write_json
+from ..localizers.base import seeded_rng
 from ..paths import EDIT_NOTE_FILE
+from ..probing.targets import Probe
 from .common import (
     Loop,
     StudyInputs,
@@ -52,8 +58,11 @@ from .common import (
     random_like,
     study_config,
 )
+from .editors import EDITORS, EditTask, make_editor
 from .metrics import EDIT_ARMS, agreement, efficacy, harmonic_mean, magnitude, neighbourhood
-from .scoring import AnswerLengths
+from .report import write_study_report
+from .scoring import AnswerLengths, ProbeTable, answer_ids
+from .weights import replaced_value_vectors
 
 STUDY = "edit"
 
@@ -85,16 +94,12 @@ class EditOptions:
         return data
 
     def eval_options(self):
-        from ..evaluation.options import EvalOptions
-
         return EvalOptions(localizers=self.localizers, langs=self.langs, facts=self.facts,
                            facts_per_relation=self.facts_per_relation, max_rephrasings=self.max_rephrasings,
                            split=self.split, steps=self.steps, layers=self.layers, seed=self.seed,
                            internal_batch_size=self.internal_batch_size)
 
     def make_editor(self):
-        from .editors import make_editor
-
         return make_editor(self.editor, a=self.dai_a, b=self.dai_b, steps=self.adam_steps, lr=self.adam_lr)
 
 
@@ -104,8 +109,6 @@ class FactEdits:
 
     def __init__(self, bundle, fact, new_labels: dict[str, str], neighbours_same: dict, neighbours_other: dict,
                  langs, editor):
-        from .scoring import ProbeTable
-
         self.bundle, self.fact, self.new, self.langs, self.editor = bundle, fact, new_labels, langs, editor
         self.used, self.held = {}, {}
         pairs: list[tuple[str, str]] = []
@@ -153,10 +156,6 @@ class FactEdits:
         return out
 
     def task(self, source: str):
-        from ..probing.targets import Probe
-        from .editors import EditTask
-        from .scoring import answer_ids
-
         query, old = self.used[source][0]
         return EditTask(answer_ids(self.bundle, query, old), answer_ids(self.bundle, query, self.new[source]),
                         tuple(Probe(q, self.new[source]) for q, _ in self.used[source]))
@@ -167,8 +166,6 @@ class FactEdits:
     def edit(self, source: str, neurons) -> dict:
         """Metrics per target language of the edit of `neurons` from `source` (no neurons: "no edit", scored
         on the unedited model)."""
-        from .weights import replaced_value_vectors
-
         key = (source, frozenset(map(tuple, neurons)))
         if key not in self._cache:
             if not neurons:
@@ -182,8 +179,6 @@ class FactEdits:
 
 def arms_for(localizer, attributions, fact_id: str, source: str, langs, all_langs_localization, truth, options,
              layers, d_ff) -> dict[str, list]:
-    from ..localizers.base import seeded_rng
-
     found = found_neurons(localize(localizer, attributions, [source]), [source])
     agnostic = list(all_langs_localization.agnostic)
     specific = list(all_langs_localization.specific.get(source, []))
@@ -205,8 +200,6 @@ def arms_for(localizer, attributions, fact_id: str, source: str, langs, all_lang
 def run_edit(inputs: StudyInputs, options: EditOptions, out: Path, config: dict, progress: bool = True,
              save_edited: Optional[Path] = None, rank: int = 0, world: int = 1) -> int:
     """Edit every (fact, localizer) of this rank not yet in `out`; returns the number of lines written."""
-    from ..evaluation.sampling import plan_run
-
     bundle = inputs.bundle
     eval_options = options.eval_options()
     plan = plan_run(bundle, inputs.frame, eval_options, inputs.model_facts, inputs.truth)
@@ -264,9 +257,6 @@ def run_edit(inputs: StudyInputs, options: EditOptions, out: Path, config: dict,
 def write_edited_copy(bundle, edits: FactEdits, source: str, neurons, out: Optional[Path], note: dict) -> bool:
     """Save the model with one edit applied (the model in memory is restored right after); False when there is
     nothing to edit."""
-    from ..io import atomic_directory, atomic_write_json
-    from .weights import replaced_value_vectors
-
     if out is None or not neurons:
         return False
     with replaced_value_vectors(bundle, edits.new_rows(source, neurons)), atomic_directory(Path(out)) as tmp:
@@ -278,8 +268,6 @@ def write_edited_copy(bundle, edits: FactEdits, source: str, neurons, out: Optio
 
 # ---------------------------------------------------------------------------------------------- CLI
 def options_from_args(args: argparse.Namespace) -> EditOptions:
-    from ..evaluation.options import parse_layers, parse_list
-
     langs = parse_list(args.langs)
     sources = parse_list(args.source_langs) or langs
     missing = [lang for lang in sources if lang not in langs]
@@ -301,10 +289,6 @@ def options_from_args(args: argparse.Namespace) -> EditOptions:
 
 
 def cmd_edit(args: argparse.Namespace) -> int:
-    from ..evaluation.store import write_or_check_config
-    from .editors import EDITORS
-    from .report import write_study_report
-
     if args.editor not in EDITORS:
         raise RmlLamaError(f"unknown editor {args.editor!r}; known: {', '.join(EDITORS)}")
     options = options_from_args(args)

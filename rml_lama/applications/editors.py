@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import torch
 
 from ..errors import RmlLamaError
+from ..models import target_positions
+from ..probing.targets import encode_probes, pad_batch
 from .weights import Neuron, by_layer, output_embeddings, value_vectors
-
-if TYPE_CHECKING:
-    import torch
 
 
 @dataclass(frozen=True)
@@ -73,11 +74,6 @@ class AdamEditor:
     name: str = "adam"
 
     def new_rows(self, bundle, neurons: Sequence[Neuron], task: EditTask) -> NewRows:
-        import torch
-
-        from ..models import target_positions
-        from ..probing.targets import encode_probes, pad_batch
-
         grouped = by_layer(neurons)
         if not grouped or not task.prompts:
             return {}

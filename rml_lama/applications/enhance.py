@@ -28,6 +28,14 @@ from typing import Optional
 import numpy as np
 
 from ..errors import RmlLamaError
+from ..evaluation.metrics import accuracy, mean_relative_change
+from ..evaluation.options import EvalOptions, parse_layers, parse_list
+from ..evaluation.sampling import candidates_for, plan_run, unrelated_queries
+from ..evaluation.store import write_or_check_config
+from ..localizers.base import seeded_rng
+from ..models import scale_neurons
+from ..probing.ranking import CandidateRanker, ProbeSet, neuron_map
+from ..probing.targets import Probe
 from .common import (
     Loop,
     StudyInputs,
@@ -42,6 +50,8 @@ from .common import (
     random_like,
     study_config,
 )
+from .report import write_study_report
+from .weights import scaled_value_vectors
 
 STUDY = "enhance"
 MODES = ("activation", "weight")
@@ -72,8 +82,6 @@ class EnhanceOptions:
         return data
 
     def eval_options(self, facts: Optional[int] = None):
-        from ..evaluation.options import EvalOptions
-
         return EvalOptions(localizers=self.localizers, langs=self.langs, facts=facts or self.facts,
                            facts_per_relation=self.facts_per_relation, max_rephrasings=self.max_rephrasings,
                            max_candidates=self.max_candidates, min_prob=self.min_prob, split=self.split,
@@ -87,10 +95,6 @@ class Measure:
 
     def __init__(self, bundle, pairs: dict[str, list[tuple[str, str]]], unrelated: dict[str, list[tuple[str, str]]],
                  candidate_sets: dict, relation_of: dict[tuple[str, str], str], cap: Optional[int], rng):
-        from ..evaluation.sampling import candidates_for
-        from ..probing.ranking import CandidateRanker, ProbeSet
-        from ..probing.targets import Probe
-
         self.langs = list(pairs)
         self.rows: dict[tuple[str, str], list[int]] = {}
         probes, candidates = [], []
@@ -114,11 +118,6 @@ class Measure:
 
 def right_languages(bundle, fact, candidate_sets: dict, options: EnhanceOptions) -> dict[str, float]:
     """lang -> accuracy of the unedited model over all of the fact's rephrasings in that language."""
-    from ..evaluation.sampling import candidates_for
-    from ..localizers.base import seeded_rng
-    from ..probing.ranking import CandidateRanker
-    from ..probing.targets import Probe
-
     rng = seeded_rng(options.seed, fact.fact_id, "eligibility")
     probes, candidates, owner = [], [], []
     for lang in options.langs:
@@ -134,7 +133,7 @@ def right_languages(bundle, fact, candidate_sets: dict, options: EnhanceOptions)
 def eligible_facts(bundle, plan, options: EnhanceOptions, progress: bool = True) -> list[tuple[object, dict]]:
     """The first `options.facts` facts of the seeded order answered right in some languages and wrong in others,
     with each language's accuracy."""
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # imported when a study runs (progress bars only)
 
     chosen = []
     bar = tqdm(total=options.facts, desc="enhance: eligible facts", unit="fact", disable=not progress)
@@ -153,10 +152,6 @@ def eligible_facts(bundle, plan, options: EnhanceOptions, progress: bool = True)
 
 
 def _mode_context(bundle, mode: str, neurons, factor: float):
-    from ..models import scale_neurons
-    from ..probing.ranking import neuron_map
-    from .weights import scaled_value_vectors
-
     if not neurons:
         return nullcontext()
     if mode == "activation":
@@ -165,8 +160,6 @@ def _mode_context(bundle, mode: str, neurons, factor: float):
 
 
 def _figures(before: dict, after: dict, min_prob: float) -> dict[str, dict]:
-    from ..evaluation.metrics import accuracy, mean_relative_change
-
     out = {}
     for lang in before:
         (p0, r0), (p1, r1) = before[lang]["own"], after[lang]["own"]
@@ -180,9 +173,6 @@ def _figures(before: dict, after: dict, min_prob: float) -> dict[str, dict]:
 
 def run_enhance(inputs: StudyInputs, options: EnhanceOptions, out: Path, config: dict, progress: bool = True,
                 rank: int = 0, world: int = 1) -> int:
-    from ..evaluation.sampling import plan_run, unrelated_queries
-    from ..localizers.base import seeded_rng
-
     bundle = inputs.bundle
     plan = plan_run(bundle, inputs.frame, options.eval_options(facts=10 ** 9), inputs.model_facts, inputs.truth)
     chosen = eligible_facts(bundle, plan, options, progress)
@@ -250,8 +240,6 @@ def run_enhance(inputs: StudyInputs, options: EnhanceOptions, out: Path, config:
 
 
 def options_from_args(args: argparse.Namespace) -> EnhanceOptions:
-    from ..evaluation.options import parse_layers, parse_list
-
     modes = parse_list(args.modes) or MODES
     unknown = [m for m in modes if m not in MODES]
     if unknown:
@@ -273,9 +261,6 @@ def options_from_args(args: argparse.Namespace) -> EnhanceOptions:
 
 
 def cmd_enhance(args: argparse.Namespace) -> int:
-    from ..evaluation.store import write_or_check_config
-    from .report import write_study_report
-
     options = options_from_args(args)
     inputs = load_inputs(args, options.langs)
     if options.layers and max(options.layers) >= inputs.bundle.n_layers:

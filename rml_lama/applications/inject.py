@@ -27,8 +27,18 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
+import torch
 
 from ..errors import RmlLamaError
+from ..evaluation.metrics import accuracy
+from ..evaluation.options import EvalOptions, parse_layers, parse_list
+from ..evaluation.sampling import candidates_for, plan_run
+from ..evaluation.store import write_or_check_config
+from ..localizers.base import seeded_rng
+from ..models import target_positions
+from ..probing.ranking import CandidateRanker, ProbeSet
+from ..probing.targets import Probe, encode_probes, pad_batch
+from ..schema import F
 from .common import (
     Loop,
     StudyInputs,
@@ -42,6 +52,8 @@ from .common import (
     random_like,
     study_config,
 )
+from .report import write_study_report
+from .weights import by_layer, neuron_rows, snapshot, tensor_bits
 
 STUDY = "inject"
 INJECT_ARMS = ("found", "random", "specific", "ffn")
@@ -73,8 +85,6 @@ class InjectOptions:
         return data
 
     def eval_options(self, facts: Optional[int] = None):
-        from ..evaluation.options import EvalOptions
-
         return EvalOptions(localizers=self.localizers, langs=self.langs, facts=facts or self.facts,
                            facts_per_relation=self.facts_per_relation, max_rephrasings=self.max_rephrasings,
                            max_candidates=self.max_candidates, split=self.split, steps=self.steps,
@@ -86,10 +96,6 @@ def trainable_slices(bundle, neurons, whole_layers: bool = False) -> dict[str, o
     """Parameter name -> bool mask of the entries an arm may train: the neurons' rows of every FFN input
     projection (weight row, bias entry) and their value vectors; with `whole_layers`, the full input and output
     projections (weights and biases) of the neurons' layers."""
-    import torch
-
-    from .weights import by_layer, neuron_rows
-
     names = {id(p): n for n, p in bundle.model.named_parameters()}
     masks: dict[str, object] = {}
     d_ff = bundle.d_ff
@@ -115,11 +121,6 @@ def trainable_slices(bundle, neurons, whole_layers: bool = False) -> dict[str, o
 def train_slices(bundle, masks: dict, probes, steps: int, lr: float) -> list[float]:
     """Adam on the masked entries only (gradients elsewhere zeroed; every other parameter frozen); returns the
     loss per step. The caller checks and restores the model."""
-    import torch
-
-    from ..models import target_positions
-    from ..probing.targets import encode_probes, pad_batch
-
     params = dict(bundle.model.named_parameters())
     flags = {name: p.requires_grad for name, p in params.items()}
     for p in params.values():
@@ -156,25 +157,19 @@ def train_slices(bundle, masks: dict, probes, steps: int, lr: float) -> list[flo
 
 def changed_outside(model, before: dict, masks: dict) -> list[str]:
     """Parameters / buffers with a changed bit outside the trainable masks (must be empty)."""
-    import torch
-
-    from .weights import _bits
-
     bad = []
     for name, tensor in model.state_dict().items():
         old = before[name]
         if name in masks:
             keep = ~masks[name]
-            if not torch.equal(_bits(old[keep]), _bits(tensor.detach()[keep])):
+            if not torch.equal(tensor_bits(old[keep]), tensor_bits(tensor.detach()[keep])):
                 bad.append(name)
-        elif not torch.equal(_bits(old), _bits(tensor)):
+        elif not torch.equal(tensor_bits(old), tensor_bits(tensor)):
             bad.append(name)
     return bad
 
 
 def restore(model, before: dict) -> None:
-    import torch
-
     with torch.no_grad():
         for name, tensor in model.state_dict().items():
             tensor.copy_(before[name])
@@ -185,9 +180,6 @@ class Known:
     """Accuracy (gold first among candidates) and gold probability of a set of probes, under the current model."""
 
     def __init__(self, bundle, pairs, candidates):
-        from ..probing.ranking import CandidateRanker, ProbeSet
-        from ..probing.targets import Probe
-
         probes = [Probe(q, a) for q, a in pairs]
         self.ranker = CandidateRanker(bundle, probes, candidates) if probes else None
         self.probes = ProbeSet(bundle, probes) if probes else None
@@ -199,15 +191,11 @@ class Known:
 
 
 def _candidates(pairs, relation: str, lang: str, candidate_sets: dict, cap, rng):
-    from ..evaluation.sampling import candidates_for
-
     return [candidates_for(candidate_sets.get((relation, lang), [a]), a, cap, rng) for _, a in pairs]
 
 
 def control_set(plan_known, langs, count: int, seed: int, ok) -> list[tuple[str, str, str, str]]:
     """A fixed, seeded set of (lang, relation, query, answer) of facts the model knows: the forgetting check."""
-    from ..localizers.base import seeded_rng
-
     rng = seeded_rng(seed, "inject-control")
     ids = sorted(plan_known)
     picked = []
@@ -238,12 +226,6 @@ def read_fact_file(path: Path) -> tuple[str, ...]:
 
 def run_inject(inputs: StudyInputs, options: InjectOptions, out: Path, config: dict, progress: bool = True,
                rank: int = 0, world: int = 1) -> int:
-    from ..evaluation.sampling import plan_run
-    from ..localizers.base import seeded_rng
-    from ..probing.targets import Probe
-    from ..schema import F
-    from .weights import snapshot
-
     bundle, frame = inputs.bundle, inputs.frame
     known = set(inputs.model_facts or [])
     if options.fact_ids:
@@ -270,8 +252,6 @@ def run_inject(inputs: StudyInputs, options: InjectOptions, out: Path, config: d
     usable = {f.fact_id: f for f in plan.facts}
 
     def work(fact_id: str, missing: list[str]) -> list[dict]:
-        from ..evaluation.metrics import accuracy
-
         fact = usable[fact_id]
         train = {lang: halves(fact.by_lang[lang])[0] for lang in options.langs}
         measured = {lang: (halves(fact.by_lang[lang])[1] if lang in options.train_langs else list(fact.by_lang[lang]))
@@ -340,8 +320,6 @@ def run_inject(inputs: StudyInputs, options: InjectOptions, out: Path, config: d
 
 
 def options_from_args(args: argparse.Namespace) -> InjectOptions:
-    from ..evaluation.options import parse_layers, parse_list
-
     langs = parse_list(args.langs)
     train = parse_list(args.train_langs)
     if not train:
@@ -369,9 +347,6 @@ def options_from_args(args: argparse.Namespace) -> InjectOptions:
 
 
 def cmd_inject(args: argparse.Namespace) -> int:
-    from ..evaluation.store import write_or_check_config
-    from .report import write_study_report
-
     options = options_from_args(args)
     inputs = load_inputs(args, options.langs)
     if options.layers and max(options.layers) >= inputs.bundle.n_layers:

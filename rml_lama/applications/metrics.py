@@ -12,6 +12,8 @@ from typing import Optional
 
 import numpy as np
 
+from ..evaluation.metrics import mean_relative_change
+
 # the neuron sets a fact is edited through (rml_lama.applications.edit explains each); each arm's control
 EDIT_ARMS = ("found", "agnostic", "specific", "union", "random", "random-layers", "planted", "planted-random")
 CONTROL_OF = {arm: "random" for arm in EDIT_ARMS if arm not in ("random", "planted-random")}
@@ -60,8 +62,6 @@ def harmonic_mean(values: Iterable[Optional[float]]) -> Optional[float]:
 
 def relative_change(before: Sequence[float], after: Sequence[float], min_prob: float = 0.0) -> Optional[float]:
     """Mean of (P_after - P_before) / P_before over the queries with P_before >= min_prob (Dai et al.)."""
-    from ..evaluation.metrics import mean_relative_change
-
     return mean_relative_change(before, after, min_prob)
 
 

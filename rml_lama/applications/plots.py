@@ -5,16 +5,15 @@ from pathlib import Path
 
 import numpy as np
 
+from ..evaluation.plots import _pyplot
+from ..evaluation.plots import _save as save
+
 
 def _plt():
-    from ..evaluation.plots import _pyplot
-
     return _pyplot()
 
 
 def _save(fig, path: Path) -> None:
-    from ..evaluation.plots import _save as save
-
     save(fig, path)
 
 

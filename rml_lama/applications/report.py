@@ -16,16 +16,18 @@ from typing import Any, Optional
 import numpy as np
 
 from ..errors import RmlLamaError
+from ..evaluation.metrics import bootstrap_ci
+from ..evaluation.store import read_all_records
 from ..io import atomic_write_json, atomic_write_text
 from ..paths import RUN_CONFIG_FILE, RUN_REPORT_FILE, SUMMARY_FILE
+from . import plots
+from .metrics import CONTROL_OF, EDIT_ARMS, matrix_summary, transfer_matrix
 
 BOOTSTRAP_SAMPLES = 1000
 
 
 
 def _ci(values: Iterable[Optional[float]], seed: int) -> dict:
-    from ..evaluation.metrics import bootstrap_ci
-
     values = [v for v in values if v is not None and math.isfinite(float(v))]
     ci = bootstrap_ci(values, n_boot=BOOTSTRAP_SAMPLES, seed=seed)
     ci["median"] = float(np.median(values)) if values else None
@@ -51,8 +53,6 @@ def _fmt(ci: Optional[dict], digits: int = 2, pct: bool = False) -> str:
 
 
 def _records(run: Path) -> tuple[dict, list[dict]]:
-    from ..evaluation.store import read_all_records
-
     config_path = run / RUN_CONFIG_FILE
     if not config_path.is_file():
         raise RmlLamaError(f"{run} is not a study run: no {RUN_CONFIG_FILE}")
@@ -96,8 +96,6 @@ def _edit_fact_values(result: dict, kind: str) -> dict[str, Optional[float]]:
 
 
 def summarise_edit(config: dict, records: list[dict]) -> dict:
-    from .metrics import CONTROL_OF, EDIT_ARMS, matrix_summary, transfer_matrix
-
     options = config.get("options", {})
     seed = int(options.get("seed", 0))
     sources, targets = options.get("source_langs", []), options.get("langs", [])
@@ -230,8 +228,6 @@ def _secs(value: Optional[float]) -> str:
 
 # ------------------------------------------------------------------------------------------ dispatch
 def _study_table(study: str) -> tuple[Callable, Callable, Callable]:
-    from . import plots
-
     tables = {"edit": (summarise_edit, edit_markdown, plots.edit_plots),
               "enhance": (summarise_enhance, enhance_markdown, plots.enhance_plots),
               "inject": (summarise_inject, inject_markdown, plots.inject_plots)}

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import RmlLamaError
+from ..probing.ranking import target_log_probs
+from ..probing.targets import Probe, encode_probes
+
 
 @dataclass(frozen=True)
 class Scores:
@@ -29,8 +33,6 @@ class ProbeTable:
     """(query, answer) pairs encoded once; `score()` runs them under whatever edit is active."""
 
     def __init__(self, bundle, pairs: Sequence[tuple[str, str]], batch_size: int = 64):
-        from ..probing.targets import Probe, encode_probes
-
         self.bundle, self.batch_size = bundle, batch_size
         self.pairs = list(pairs)
         self.encoded = encode_probes(bundle, [Probe(q, a) for q, a in self.pairs]) if self.pairs else []
@@ -39,8 +41,6 @@ class ProbeTable:
         return len(self.pairs)
 
     def score(self) -> Scores:
-        from ..probing.ranking import target_log_probs
-
         if not self.encoded:
             return Scores(np.zeros(0), ())
         log_probs = target_log_probs(self.bundle, self.encoded, self.batch_size)
@@ -54,9 +54,6 @@ class ProbeTable:
 
 def encodable(bundle, query: str, answer: str) -> bool:
     """The model's tokenizer can encode (query, answer) as a probe."""
-    from ..errors import RmlLamaError
-    from ..probing.targets import Probe, encode_probes
-
     try:
         encode_probes(bundle, [Probe(query, answer)])
     except RmlLamaError:
@@ -66,8 +63,6 @@ def encodable(bundle, query: str, answer: str) -> bool:
 
 def answer_ids(bundle, query: str, answer: str) -> tuple[int, ...]:
     """The answer's token ids as the probe encoding makes them."""
-    from ..probing.targets import Probe, encode_probes
-
     return tuple(encode_probes(bundle, [Probe(query, answer)])[0].answer_ids)
 
 

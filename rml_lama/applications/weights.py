@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+
+import torch
 
 from ..errors import RmlLamaError
-
-if TYPE_CHECKING:
-    import torch
 
 Neuron = tuple[int, int]
 
@@ -59,8 +57,6 @@ def check_neurons(bundle, neurons: Sequence[Neuron]) -> None:
 def replaced_value_vectors(bundle, new_rows: Mapping[int, tuple[Sequence[int], torch.Tensor]]) -> Iterator[None]:
     """Inside the block, neuron `idx[j]` of layer L writes `rows[j]` (new_rows: {L: (idx, rows [k, hidden])});
     the original vectors are copied back exactly on exit."""
-    import torch
-
     saved = []
     try:
         with torch.no_grad():
@@ -92,22 +88,18 @@ def snapshot(model) -> dict[str, torch.Tensor]:
     return {name: tensor.detach().clone() for name, tensor in model.state_dict(keep_vars=False).items()}
 
 
-def _bits(tensor: torch.Tensor) -> torch.Tensor:
-    import torch
-
+def tensor_bits(tensor: torch.Tensor) -> torch.Tensor:
     flat = tensor.detach().contiguous().reshape(-1)
     return flat if flat.dtype == torch.bool else flat.view(torch.uint8)
 
 
 def changed_tensors(model, before: Mapping[str, torch.Tensor]) -> list[str]:
     """Names of the parameters / buffers whose bytes differ from `before` (so -0.0 vs 0.0 and NaNs count too)."""
-    import torch
-
     changed = []
     for name, tensor in model.state_dict().items():
         old = before.get(name)
         if old is None or old.shape != tensor.shape or old.dtype != tensor.dtype \
-                or not torch.equal(_bits(old), _bits(tensor)):
+                or not torch.equal(tensor_bits(old), tensor_bits(tensor)):
             changed.append(name)
     return changed
 

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
+from ..applications.report import study_of, write_study_report
 from ..errors import RmlLamaError
 from ..io import atomic_write_json, atomic_write_text
 from ..paths import RUN_CONFIG_FILE, RUN_REPORT_FILE, SUMMARY_FILE
@@ -213,8 +214,6 @@ def write_report(run, print_table: bool = True) -> dict:
 def cmd_report(args: argparse.Namespace) -> int:
     """`rml-lama report DIR`: an evaluation run's report, or the study's own when config.json names a study
     (`rml-lama edit | enhance | inject`)."""
-    from ..applications.report import study_of, write_study_report
-
     if study_of(Path(args.run)):
         write_study_report(Path(args.run), print_table=True)
     else:
