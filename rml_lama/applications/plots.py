@@ -59,8 +59,8 @@ def edit_plots(summary: dict, run: Path) -> list[Path]:
 
 
 def enhance_plots(summary: dict, run: Path) -> list[Path]:
-    """enhance_curve.png: accuracy in the wrong languages after amplifying by k, per localizer (found neurons,
-    solid) and its random control (dashed), one panel per mode."""
+    """enhance_curve.png: accuracy in the wrong languages after amplifying by k, per localizer and arm (found and
+    union neurons solid, their random controls dashed / dotted; grey: before), one panel per mode."""
     plt = _plt()
     modes = sorted({mode for e in summary["localizers"].values() for mode in e["results"]})
     if not modes:
@@ -70,11 +70,16 @@ def enhance_plots(summary: dict, run: Path) -> list[Path]:
         for name, entry in summary["localizers"].items():
             by_factor = entry["results"].get(mode, {})
             factors = sorted(by_factor, key=float)
-            for arm, style in (("found", "-o"), ("random", "--x")):
+            for arm, style in (("found", "-o"), ("random", "--x"), ("union", "-s"), ("union-random", ":+")):
                 ys = [by_factor[k].get(arm, {}).get("wrong_accuracy", {}).get("mean") for k in factors]
                 if any(y is not None for y in ys):
                     ax.plot([float(k) for k in factors], [np.nan if y is None else y for y in ys], style,
                             label=f"{name} ({arm})")
+        befores = [cell.get("found", {}).get("wrong_accuracy_before", {}).get("mean")
+                   for e in summary["localizers"].values() for cell in e["results"].get(mode, {}).values()]
+        befores = [b for b in befores if b is not None]
+        if befores:
+            ax.axhline(befores[0], color="grey", linewidth=0.8, label="before")
         ax.set_xlabel("amplification factor k")
         ax.set_ylabel("accuracy in the wrong languages")
         ax.set_title(f"enhancement, {mode} mode", fontsize=9)
