@@ -180,7 +180,8 @@ def edit_markdown(summary: dict) -> str:
         "target's edit-half rephrasings where P(new) > P(old); PS: the same on held-out rephrasings; NS: share of "
         "same-relation neighbours whose gold still beats the new object (NS oth.: other relations); agree: their "
         "argmax answer unchanged; score: harmonic mean of ES, PS, NS. Before editing ES is "
-        + _fmt(_first_arm_metric(summary, "all", "es_before")) + ".",
+        + _fmt(_first_arm_metric(summary, "all", "es_before")) + " and NS "
+        + _fmt(_first_arm_metric(summary, "all", "ns_before")) + ".",
         "",
         "| localizer | arm | facts | neurons | ES in-lang | ES x-lang | PS in-lang | PS x-lang | NS | NS oth. | "
         "agree | score x-lang | ES x-lang - control |",
