@@ -241,6 +241,9 @@ def test_cli_edit_on_a_saved_planted_model_and_report_dispatch(planted, tmp_path
     summary = json.loads((out / "summary.json").read_text())
     assert summary["study"] == "edit" and summary["localizers"]["kn"]["facts"] == 2
     assert summary["localizers"]["kn"]["arms"]["planted"]["control"] == "planted-random"
+    by_kind = summary["localizers"]["kn"]["arms"]["planted"]["by_plant_kind"]
+    assert {kind: part["facts"] for kind, part in by_kind.items()} == {"agnostic": 1, "specific": 1}
+    assert by_kind["specific"]["langs"] == ["en"]
     (out / "summary.json").unlink()
     assert main(["report", str(out)]) == 0  # the same report command, dispatched on the run's study
     assert json.loads((out / "summary.json").read_text())["study"] == "edit"

@@ -128,26 +128,38 @@ def summarise_edit(config: dict, records: list[dict]) -> dict:
                 entry["minus_control"] = {
                     f"{m}_{kind}": _paired(values[arm][kind][m], values[control][kind][m], seed)
                     for kind in ("in", "cross", "all") for m in ("es", "ps", "score", "ns")}
-            cells_es: dict = {}
-            cells_ps: dict = {}
-            for r in mine:
-                for s in r["results"]:
-                    if arm not in r["results"][s]:
-                        continue
-                    for t, m in r["results"][s][arm]["targets"].items():
-                        cells_es.setdefault((s, t), []).append(m.get("es"))
-                        cells_ps.setdefault((s, t), []).append(m.get("ps"))
-            es_matrix = transfer_matrix(cells_es, sources, targets)
-            ps_matrix = transfer_matrix(cells_ps, sources, targets)
-            entry["transfer"] = {
-                "es": _matrix_json(es_matrix), "ps": _matrix_json(ps_matrix),
-                "es_summary": matrix_summary(es_matrix, sources, targets),
-                "ps_summary": matrix_summary(ps_matrix, sources, targets)}
+            entry["transfer"] = _transfer(mine, arm, sources, targets)
+            if arm in ("planted", "planted-random"):  # agnostic and specific plants apart: they should differ
+                entry["by_plant_kind"] = {}
+                for kind in sorted({p["kind"] for r in mine for p in r.get("plants", [])}):
+                    of_kind = [r for r in mine if {p["kind"] for p in r.get("plants", [])} == {kind}]
+                    entry["by_plant_kind"][kind] = {"facts": len(of_kind),
+                                                    "langs": sorted({lang for r in of_kind for p in r["plants"]
+                                                                     for lang in p["langs"]}),
+                                                    "transfer": _transfer(of_kind, arm, sources, targets)}
             stats[arm] = entry
         localizers[name] = {"facts": len(mine), "outcomes": _outcomes([r for r in records if r["localizer"] == name]),
                             "arms": stats}
     return {"study": "edit", "config": config, "sources": sources, "targets": targets, "localizers": localizers,
             "time_per_fact": _timing(records)}
+
+
+def _transfer(records: list[dict], arm: str, sources: list[str], targets: list[str]) -> dict:
+    """ES and PS source x target matrices of one arm over the records, with their in / cross-language means."""
+    cells: dict[str, dict] = {"es": {}, "ps": {}}
+    for r in records:
+        for source, arms in r["results"].items():
+            if arm not in arms:
+                continue
+            for target, metrics in arms[arm]["targets"].items():
+                for metric in cells:
+                    cells[metric].setdefault((source, target), []).append(metrics.get(metric))
+    out: dict[str, Any] = {}
+    for metric, by_cell in cells.items():
+        matrix = transfer_matrix(by_cell, sources, targets)
+        out[metric] = _matrix_json(matrix)
+        out[f"{metric}_summary"] = matrix_summary(matrix, sources, targets)
+    return out
 
 
 def _matrix_json(matrix: np.ndarray) -> list[list[Optional[float]]]:
@@ -203,6 +215,16 @@ def edit_markdown(summary: dict) -> str:
                   f"over {found['facts']} facts; in-language ES {_num(t['es_summary']['in_language'])}, "
                   f"cross-language {_num(t['es_summary']['cross_language'])}, gap {_num(t['es_summary']['gap'])}.",
                   "", "| source \\ target | " + " | ".join(summary["targets"]) + " |",
+                  "|---|" + "---|" * len(summary["targets"])]
+        for i, source in enumerate(summary["sources"]):
+            cells = [f"{_num(t['es'][i][j])} [{_num(t['ps'][i][j])}]" for j in range(len(summary["targets"]))]
+            lines.append(f"| {source} | " + " | ".join(cells) + " |")
+    planted = next((e["arms"]["planted"] for e in summary["localizers"].values() if "planted" in e["arms"]), None)
+    for kind, part in (planted or {}).get("by_plant_kind", {}).items():  # the same for every localizer
+        t = part["transfer"]
+        lines += ["", f"Transfer matrix through the planted neurons of the {kind} plants ({part['facts']} facts, "
+                  f"planted in {', '.join(part['langs'])}): ES [PS].", "",
+                  "| source \\ target | " + " | ".join(summary["targets"]) + " |",
                   "|---|" + "---|" * len(summary["targets"])]
         for i, source in enumerate(summary["sources"]):
             cells = [f"{_num(t['es'][i][j])} [{_num(t['ps'][i][j])}]" for j in range(len(summary["targets"]))]
