@@ -212,7 +212,7 @@ def test_languages_not_in_the_release_are_a_clear_error(tmp_path, release_dir):
 
 def test_a_path_that_is_not_a_model_is_a_clear_error(tmp_path, release_dir):
     (tmp_path / "notamodel").mkdir()
-    with pytest.raises(RmlLamaError, match="notamodel: not a loadable model"):
+    with pytest.raises(RmlLamaError, match="notamodel: the folder has no config.json"):
         cmd_evaluate(cli_args(tmp_path, model=str(tmp_path / "notamodel")))
 
 

@@ -50,6 +50,8 @@ def parse_layers(text: Optional[str]) -> Optional[tuple[int, ...]]:
         for part in parse_list(text):
             if "-" in part:
                 first, last = (int(x) for x in part.split("-", 1))
+                if last < first:
+                    raise RmlLamaError(f"--layers {text!r}: the range {part} is empty (write low-high)")
                 layers.extend(range(first, last + 1))
             else:
                 layers.append(int(part))
@@ -76,12 +78,42 @@ def check_langs(langs: Sequence[str], available: Sequence[str], what: str) -> No
         raise RmlLamaError(f"{what}: language(s) {', '.join(missing)} not in the release; it has {', '.join(available)}")
 
 
+DEFAULT_FACTS = 200  # without --facts: this many, or a planted model's planted facts
+
+
+def check_budget(options: EvalOptions) -> None:
+    """The numeric options, checked before anything is loaded (one line each)."""
+    at_least = {"--facts": (options.facts, 1), "--steps": (options.steps, 1),
+                "--facts-per-relation": (options.facts_per_relation, 1),
+                "--max-rephrasings": (options.max_rephrasings, 1), "--max-candidates": (options.max_candidates, 2),
+                "--internal-batch-size": (options.internal_batch_size, 1)}
+    for flag, (value, low) in at_least.items():
+        if value is not None and value < low:
+            raise RmlLamaError(f"{flag} {value}: must be at least {low}")
+    if not 0 <= options.min_prob < 1:
+        raise RmlLamaError(f"--min-prob {options.min_prob}: must be in [0, 1)")
+    if options.layers is not None and min(options.layers) < 0:
+        raise RmlLamaError(f"--layers: layer {min(options.layers)} is negative; layers count from 0")
+
+
+def check_layers(layers: Optional[tuple[int, ...]], n_layers: Optional[int], text: Optional[str]) -> None:
+    if layers and n_layers is not None and max(layers) >= n_layers:
+        raise RmlLamaError(f"--layers {text}: the model has {n_layers} layers, 0-{n_layers - 1}")
+
+
 def options_from_args(args: argparse.Namespace) -> EvalOptions:
+    """The run's options from the command line, checked (localizer names, numbers) before anything loads."""
+    options = _options_from_args(args)
+    check_budget(options)
+    return options
+
+
+def _options_from_args(args: argparse.Namespace) -> EvalOptions:
     return EvalOptions(
         localizers=check_localizers(parse_list(args.localizers)),
         langs=parse_list(args.langs),
         holdout_langs=parse_list(args.holdout_langs),
-        facts=args.facts,
+        facts=DEFAULT_FACTS if args.facts is None else args.facts,
         facts_per_relation=args.facts_per_relation,
         max_rephrasings=args.max_rephrasings,
         max_candidates=getattr(args, "max_candidates", None),

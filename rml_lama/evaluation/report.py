@@ -7,7 +7,6 @@ fact's own queries and on unrelated facts' queries.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -17,7 +16,7 @@ from ..errors import RmlLamaError
 from ..io import atomic_write_json, atomic_write_text
 from ..paths import RUN_CONFIG_FILE, RUN_REPORT_FILE, SUMMARY_FILE
 from .metrics import bootstrap_ci, nan_mean
-from .store import read_all_records
+from .store import read_all_records, read_config
 
 BOOTSTRAP_SAMPLES = 1000
 
@@ -108,10 +107,9 @@ def summarise(records: list[dict], seed: int = 0) -> dict:
 
 def build_summary(run: Path) -> dict:
 
-    config_path = run / RUN_CONFIG_FILE
-    if not config_path.is_file():
+    config = read_config(run)
+    if config is None:
         raise RmlLamaError(f"{run} is not an evaluation run: no {RUN_CONFIG_FILE}")
-    config = json.loads(config_path.read_text(encoding="utf-8"))
     by_localizer, duplicates = merge_records(read_all_records(run))
     seed = int(config.get("options", {}).get("seed", 0))
     order = [n for n in config.get("options", {}).get("localizers", []) if n in by_localizer]

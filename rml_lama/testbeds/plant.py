@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..errors import RmlLamaError
 from ..frames import parallel_facts
-from ..io import atomic_directory, atomic_write_json
+from ..io import atomic_directory, atomic_write_json, check_replaceable
 from ..models import load_model
 from ..paths import MODEL_FACTS_FILE, TRUTH_FILE
 from ..probing.ranking import answer_probabilities, greedy_tokens, rank_candidates
@@ -458,10 +458,38 @@ def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] 
     return PlantResult(truth=truth, specs=specs)
 
 
+TOOK = 0.5  # a plant took in a language when at least this share of the fact's queries rank the object first
+
+
+def plant_table(truth: dict) -> str:
+    """Accuracy before -> after per plant and language (planted languages starred), then a warning line for
+    each planted language where the plant did not take."""
+    plants = truth["plants"]
+    langs = list(dict.fromkeys(lang for p in plants for lang in p["effect"]))
+    head = ["fact", "kind", "neuron (layer, index)", *langs]
+    rows, warnings = [], []
+    for p in plants:
+        cells = [p["fact_id"], p["kind"], "{}, {}".format(*p["neurons"][0])]
+        for lang in langs:
+            e = p["effect"].get(lang)
+            star = "*" if lang in p["langs"] else ""
+            cells.append(f"{e['accuracy_before']:.2f} -> {e['accuracy_after']:.2f}{star}" if e else "-")
+            if e and star and e["accuracy_after"] < TOOK:
+                warnings.append(f"warning: the plant of {p['fact_id']} did not take in {lang} (accuracy "
+                                f"{e['accuracy_after']:.2f} after, {e['queries']} queries)")
+        rows.append(cells)
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    lines = [f"Accuracy of each planted fact (share of its queries whose object ranks first) before -> after "
+             f"planting, per language; * marks the languages it was planted in ({len(plants)} plants)."]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in [head, *rows]]
+    return "\n".join(lines + warnings)
+
+
 def cmd_plant(args: argparse.Namespace) -> int:
     """`rml-lama plant`: plant facts into a model and save it with truth.json."""
 
     model_path = Path(args.model) if args.model else default_model_path()
+    check_replaceable(args.out, "model")  # before loading and planting, not after
     options = PlantOptions(facts=args.facts, seed=args.seed)
     for name in ("steps", "agnostic_share"):
         if getattr(args, name, None) is not None:
@@ -473,13 +501,10 @@ def cmd_plant(args: argparse.Namespace) -> int:
     bundle = load_model(str(model_path), device="cpu")
     release = read_facts_frame(args.release, options.langs)
     result = plant(bundle, release, options, known=_known_facts(model_path), base_model=str(model_path))
-    with atomic_directory(Path(args.out)) as tmp:
+    with atomic_directory(Path(args.out), "model") as tmp:
         bundle.model.save_pretrained(tmp)
         bundle.tokenizer.save_pretrained(tmp)
         atomic_write_json(tmp / TRUTH_FILE, result.truth)
-    for p in result.truth["plants"]:
-        accs = {lang: e["accuracy_after"] for lang, e in p["effect"].items()}
-        print(f"{p['fact_id']:<28} {p['kind']:<8} {','.join(p['langs']):<20} neuron {p['neurons'][0]}  "
-              f"accuracy after: {accs}")
+    print(plant_table(result.truth))
     print(f"changed unrelated predictions: {result.truth['unrelated']['changed_predictions']:.2%}; saved {args.out}")
     return 0
