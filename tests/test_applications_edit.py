@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -233,7 +234,8 @@ def test_cli_edit_on_a_saved_planted_model_and_report_dispatch(planted, tmp_path
     bundle.model.save_pretrained(model_dir)
     bundle.tokenizer.save_pretrained(model_dir)
     atomic_write_json(model_dir / "truth.json", truth)
-    write_release([QueryRecord(**row) for row in release.to_dict("records")], tmp_path / "release")
+    rows = [{key: value for key, value in row.items() if not pd.isna(value)} for row in release.to_dict("records")]
+    write_release([QueryRecord(**row) for row in rows], tmp_path / "release")  # fields the frame lacks: defaults
     out = tmp_path / "run"
     args = ["edit", "--model", str(model_dir), "--release", str(tmp_path / "release"), "--localizer", "kn",
             "--facts", "2", "--steps", "2", "--neighbours", "2", "--threads", "1", "--langs", "en,fr,ja", "--out", str(out)]

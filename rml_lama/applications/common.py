@@ -23,12 +23,21 @@ from ..errors import RmlLamaError
 from ..evaluation.localize import fact_attributions, needed_baselines
 from ..evaluation.options import check_langs, check_localizers, parse_list
 from ..evaluation.run import known_facts
-from ..evaluation.store import ShardWriter, read_all_records, read_json, rounded, write_or_check_config
+from ..evaluation.store import (
+    ShardWriter,
+    check_config,
+    read_all_records,
+    read_json,
+    rounded,
+    run_folder,
+    write_or_check_config,
+)
 from ..localizers import LOCALIZERS, FactAttributions, Localization
 from ..localizers.base import seeded_rng
 from ..models import load_model
 from ..paths import DEFAULT_MODEL_DIR, MODEL_CONFIG_FILE, SHIPPED_RELEASE, TRUTH_FILE, shard_path
 from ..schema import CORE_LANGUAGES, F
+from .report import write_study_report
 
 Neuron = tuple[int, int]
 Pairs = list[tuple[str, str]]  # (query, answer label)
@@ -46,6 +55,7 @@ class StudyInputs:
     truth: Optional[dict]
     truth_path: Optional[str]
     model_facts: Optional[list[str]]
+    release_dir: Optional[Path] = None
 
 
 def resolve_model_id(model: Optional[str]) -> str:
@@ -71,17 +81,41 @@ def check_study_langs(langs: Sequence[str], release_dir: Path, what: str = "--la
     check_langs(langs, release_languages(release_dir), what)
 
 
-def load_inputs(args: argparse.Namespace, langs: Sequence[str]) -> StudyInputs:
-    """Model (in memory, on --device), release rows of `langs`, truth and model facts."""
+def resolve_inputs(args: argparse.Namespace, langs: Sequence[str]) -> StudyInputs:
+    """Everything a study's config needs, checked, without loading the model or the release rows."""
     release_dir = Path(args.release) if getattr(args, "release", None) else SHIPPED_RELEASE
     check_study_langs(langs, release_dir)
     model_id = resolve_model_id(getattr(args, "model", None))
     truth, truth_path, model_facts = model_side(model_id)
+    return StudyInputs(None, pd.DataFrame(), model_id, release_checksum(release_dir), truth, truth_path, model_facts,
+                       release_dir)
+
+
+def load_inputs(args: argparse.Namespace, inputs: StudyInputs, langs: Sequence[str],
+                layers: Optional[Sequence[int]] = None) -> StudyInputs:
+    """The model (in memory, on --device) and the release rows of `langs`."""
     if getattr(args, "threads", None):
         torch.set_num_threads(args.threads)
-    bundle = load_model(model_id, device=getattr(args, "device", None))
-    frame = read_release(release_dir, langs=list(langs))
-    return StudyInputs(bundle, frame, model_id, release_checksum(release_dir), truth, truth_path, model_facts)
+    bundle = load_model(inputs.model_id, device=getattr(args, "device", None))
+    if layers and max(layers) >= bundle.n_layers:
+        raise RmlLamaError(f"--layers {args.layers}: the model has layers 0-{bundle.n_layers - 1}")
+    frame = read_release(inputs.release_dir, langs=list(langs))
+    return StudyInputs(bundle, frame, inputs.model_id, inputs.release_checksum, inputs.truth, inputs.truth_path,
+                       inputs.model_facts, inputs.release_dir)
+
+
+def run_study(args: argparse.Namespace, inputs: StudyInputs, langs: Sequence[str], layers, config: dict,
+              run: Callable[[StudyInputs], int]) -> int:
+    """The evaluation's protocol for a results folder: another run's folder is refused before anything loads;
+    then, holding the folder's lock, load, run this study (`run(inputs)`) and write its report."""
+    out = Path(args.out)
+    check_config(out, config)
+    with run_folder(out) as lock:
+        if lock.took_over:
+            print(f"note: took over the lock of process {lock.took_over}, which is gone", file=sys.stderr)
+        run(load_inputs(args, inputs, langs, layers))
+        write_study_report(out, print_table=True)
+    return 0
 
 
 def study_config(study: str, options: dict, localizers: Sequence[str], inputs_model: str, checksum: str,

@@ -36,7 +36,6 @@ from typing import Optional
 from ..errors import RmlLamaError
 from ..evaluation.options import EvalOptions, parse_layers, parse_list
 from ..evaluation.sampling import plan_run
-from ..evaluation.store import write_or_check_config
 from ..io import atomic_directory, atomic_write_json
 from ..localizers.base import seeded_rng
 from ..paths import EDIT_NOTE_FILE
@@ -49,18 +48,18 @@ from .common import (
     choose_new_object,
     found_neurons,
     halves,
-    load_inputs,
     localize,
     localizer_objects,
     neighbour_queries,
     object_labels,
     planted_neurons,
     random_like,
+    resolve_inputs,
+    run_study,
     study_config,
 )
 from .editors import EDITORS, EditTask, make_editor
 from .metrics import EDIT_ARMS, agreement, efficacy, harmonic_mean, magnitude, neighbourhood
-from .report import write_study_report
 from .scoring import AnswerLengths, ProbeTable, answer_ids
 from .weights import replaced_value_vectors
 
@@ -292,15 +291,10 @@ def cmd_edit(args: argparse.Namespace) -> int:
     if args.editor not in EDITORS:
         raise RmlLamaError(f"unknown editor {args.editor!r}; known: {', '.join(EDITORS)}")
     options = options_from_args(args)
-    inputs = load_inputs(args, options.langs)
-    if options.layers and max(options.layers) >= inputs.bundle.n_layers:
-        raise RmlLamaError(f"--layers {args.layers}: the model has layers 0-{inputs.bundle.n_layers - 1}")
+    inputs = resolve_inputs(args, options.langs)
     config = study_config(STUDY, options.identity(), options.localizers, inputs.model_id, inputs.release_checksum,
-                          inputs.truth_path, options.seed,
-                          {"editor_params": options.make_editor().params()})
-    write_or_check_config(Path(args.out), config)
-    run_edit(inputs, options, Path(args.out), config,
-             save_edited=Path(args.save_edited) if args.save_edited else None)
-    write_study_report(Path(args.out), print_table=True)
-    return 0
+                          inputs.truth_path, options.seed, {"editor_params": options.make_editor().params()})
+    save = Path(args.save_edited) if args.save_edited else None
+    return run_study(args, inputs, options.langs, options.layers, config,
+                     lambda loaded: run_edit(loaded, options, Path(args.out), config, save_edited=save))
 

@@ -31,7 +31,6 @@ from ..errors import RmlLamaError
 from ..evaluation.metrics import accuracy, mean_relative_change
 from ..evaluation.options import EvalOptions, parse_layers, parse_list
 from ..evaluation.sampling import candidates_for, plan_run, unrelated_queries
-from ..evaluation.store import write_or_check_config
 from ..localizers.base import seeded_rng
 from ..models import scale_neurons
 from ..probing.ranking import CandidateRanker, ProbeSet, neuron_map
@@ -42,15 +41,15 @@ from .common import (
     attribute_fact,
     check_study_localizers,
     halves,
-    load_inputs,
     localize,
     localizer_objects,
     parse_floats,
     planted_neurons,
     random_like,
+    resolve_inputs,
+    run_study,
     study_config,
 )
-from .report import write_study_report
 from .weights import scaled_value_vectors
 
 STUDY = "enhance"
@@ -262,12 +261,8 @@ def options_from_args(args: argparse.Namespace) -> EnhanceOptions:
 
 def cmd_enhance(args: argparse.Namespace) -> int:
     options = options_from_args(args)
-    inputs = load_inputs(args, options.langs)
-    if options.layers and max(options.layers) >= inputs.bundle.n_layers:
-        raise RmlLamaError(f"--layers {args.layers}: the model has layers 0-{inputs.bundle.n_layers - 1}")
+    inputs = resolve_inputs(args, options.langs)
     config = study_config(STUDY, options.identity(), options.localizers, inputs.model_id, inputs.release_checksum,
                           inputs.truth_path, options.seed)
-    write_or_check_config(Path(args.out), config)
-    run_enhance(inputs, options, Path(args.out), config)
-    write_study_report(Path(args.out), print_table=True)
-    return 0
+    return run_study(args, inputs, options.langs, options.layers, config,
+                     lambda loaded: run_enhance(loaded, options, Path(args.out), config))

@@ -33,7 +33,6 @@ from ..errors import RmlLamaError
 from ..evaluation.metrics import accuracy
 from ..evaluation.options import EvalOptions, parse_layers, parse_list
 from ..evaluation.sampling import candidates_for, plan_run
-from ..evaluation.store import write_or_check_config
 from ..localizers.base import seeded_rng
 from ..models import target_positions
 from ..probing.ranking import CandidateRanker, ProbeSet
@@ -46,13 +45,13 @@ from .common import (
     check_study_localizers,
     found_neurons,
     halves,
-    load_inputs,
     localize,
     localizer_objects,
     random_like,
+    resolve_inputs,
+    run_study,
     study_config,
 )
-from .report import write_study_report
 from .weights import by_layer, neuron_rows, snapshot, tensor_bits
 
 STUDY = "inject"
@@ -348,12 +347,8 @@ def options_from_args(args: argparse.Namespace) -> InjectOptions:
 
 def cmd_inject(args: argparse.Namespace) -> int:
     options = options_from_args(args)
-    inputs = load_inputs(args, options.langs)
-    if options.layers and max(options.layers) >= inputs.bundle.n_layers:
-        raise RmlLamaError(f"--layers {args.layers}: the model has layers 0-{inputs.bundle.n_layers - 1}")
+    inputs = resolve_inputs(args, options.langs)
     config = study_config(STUDY, options.identity(), options.localizers, inputs.model_id, inputs.release_checksum,
                           inputs.truth_path, options.seed)
-    write_or_check_config(Path(args.out), config)
-    run_inject(inputs, options, Path(args.out), config)
-    write_study_report(Path(args.out), print_table=True)
-    return 0
+    return run_study(args, inputs, options.langs, options.layers, config,
+                     lambda loaded: run_inject(loaded, options, Path(args.out), config))

@@ -260,14 +260,16 @@ def _study_table(study: str) -> tuple[Callable, Callable, Callable]:
 
 
 def study_of(run: Path) -> Optional[str]:
-    """The study name recorded in the run's config.json, or None for an evaluation run (or no config)."""
+    """The study name recorded in the run's config.json, or None for an evaluation run (or no config, or one
+    that is not a JSON object: the evaluation's report then names what is wrong with it)."""
     path = Path(run) / RUN_CONFIG_FILE
     if not path.is_file():
         return None
     try:
-        study = json.loads(path.read_text(encoding="utf-8")).get("study")
-    except ValueError:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
         return None
+    study = config.get("study") if isinstance(config, dict) else None
     return study if isinstance(study, str) else None
 
 
