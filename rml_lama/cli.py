@@ -108,7 +108,8 @@ def _add_evaluate(p: argparse.ArgumentParser) -> None:
 
 
 def _add_report(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run", help="results folder of `rml-lama evaluate` (finished or partial)")
+    p.add_argument("run", help="results folder of `rml-lama evaluate`, `edit`, `enhance` or `inject` (finished or "
+                   "partial)")
 
 
 def _add_train_model(p: argparse.ArgumentParser) -> None:
@@ -149,6 +150,67 @@ def _add_review_sample(p: argparse.ArgumentParser) -> None:
     add_arguments(p)
 
 
+def _add_study(p: argparse.ArgumentParser, facts: int = 100) -> None:
+    """Arguments every application study shares (model, release, facts, localization budget, output)."""
+    p.add_argument("--model", default=None, help="model path or Hub id (default: the shipped default model)")
+    p.add_argument("--release", default=None, help="release folder (default: the release shipped in the package)")
+    p.add_argument("--localizer", "--localizers", dest="localizer", default="matrice",
+                   help="localizer(s), comma-separated registry names (default: matrice)")
+    p.add_argument("--langs", default="en,fr,fi,hu,ja,ko,zh", help="languages of the study (scored in all)")
+    p.add_argument("--facts", type=int, default=facts, help="number of facts (seeded sample)")
+    p.add_argument("--facts-per-relation", type=int, default=None)
+    p.add_argument("--max-rephrasings", type=int, default=None, help="per fact and language")
+    p.add_argument("--split", default="test", choices=["validation", "test"])
+    p.add_argument("--out", required=True, help="results folder (resumed if it holds a run of the same options)")
+    p.add_argument("--steps", type=int, default=20, help="integrated-gradients steps")
+    p.add_argument("--internal-batch-size", type=int, default=64, help="rows per forward pass")
+    p.add_argument("--layers", default=None, help="layer subset, e.g. 0-5 or 2,4,6")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _add_edit(p: argparse.ArgumentParser) -> None:
+    _add_study(p)
+    p.add_argument("--source-langs", default="en", help="languages to localize and edit from, one at a time "
+                   "(rows of the transfer matrix; default: en)")
+    p.add_argument("--editor", default="dai", help="how to write the edit: dai (Dai et al.) or adam (default: dai)")
+    p.add_argument("--dai-a", type=float, default=1.0, help="Dai et al.'s a: lambda1 = |v|/|E(old)| * a")
+    p.add_argument("--dai-b", type=float, default=8.0, help="Dai et al.'s b: lambda2 = |v|/|E(new)| * b")
+    p.add_argument("--adam-steps", type=int, default=50, help="steps of the adam editor")
+    p.add_argument("--adam-lr", type=float, default=0.1, help="learning rate of the adam editor")
+    p.add_argument("--neighbours", type=int, default=5,
+                   help="other facts per language for NS (same relation) and NS_other (other relations)")
+    p.add_argument("--save-edited", default=None, help="write a copy of the model with the first fact's edit here")
+    p.add_argument("--arms", default=None, help="neuron sets to edit through, comma-separated (default: all of "
+                   "found, agnostic, specific, union, random, random-layers, planted, planted-random)")
+
+
+def _add_enhance(p: argparse.ArgumentParser) -> None:
+    _add_study(p)
+    p.add_argument("--factors", default="1.5,2,4", help="amplification factors k, comma-separated")
+    p.add_argument("--modes", default="activation,weight",
+                   help="activation (x k at the answer positions) and/or weight (value vectors x k)")
+    p.add_argument("--max-candidates", type=int, default=None,
+                   help="cap on the candidate objects ranked for accuracy (seeded sample + gold; default: all)")
+    p.add_argument("--min-prob", type=float, default=1e-4,
+                   help="queries whose gold probability is below this are left out of relative changes")
+
+
+def _add_inject(p: argparse.ArgumentParser) -> None:
+    _add_study(p, facts=50)
+    p.add_argument("--new-facts", default="50",
+                   help="number of facts the model was not taught, or a file of fact ids (one per line)")
+    p.add_argument("--train-langs", default="en", help="languages whose rephrasings the neurons are trained on")
+    p.add_argument("--train-steps", type=int, default=30, help="Adam steps per fact and arm")
+    p.add_argument("--lr", type=float, default=0.01, help="Adam learning rate")
+    p.add_argument("--control-queries", type=int, default=70,
+                   help="queries of facts the model knows, checked for forgetting")
+    p.add_argument("--max-candidates", type=int, default=None,
+                   help="cap on the candidate objects ranked for accuracy (seeded sample + gold; default: all)")
+    p.add_argument("--arms", default=None, help="what to train, comma-separated (default: found,random,specific,ffn)")
+
+
 def _add_list(p: argparse.ArgumentParser) -> None:
     p.add_argument("what", choices=sorted(LISTABLE), help="registry to list")
 
@@ -165,7 +227,14 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], str]] 
     "publish": ("upload a release folder to the Hugging Face Hub", _add_publish, "rml_lama.dataset.hub:cmd_publish"),
     "evaluate": ("localize knowledge neurons and score the localizers", _add_evaluate,
                  "rml_lama.evaluation.run:cmd_evaluate"),
-    "report": ("tables and plots from an evaluation run", _add_report, "rml_lama.evaluation.report:cmd_report"),
+    "report": ("tables and plots from an evaluation or study run", _add_report,
+               "rml_lama.evaluation.report:cmd_report"),
+    "edit": ("cross-lingual knowledge editing through localized neurons", _add_edit,
+             "rml_lama.applications.edit:cmd_edit"),
+    "enhance": ("knowledge enhancement: amplify the neurons found from the languages a model gets right",
+                _add_enhance, "rml_lama.applications.enhance:cmd_enhance"),
+    "inject": ("new knowledge injection: fine-tune only chosen neurons in some languages", _add_inject,
+               "rml_lama.applications.inject:cmd_inject"),
     "train-model": ("train the small default multilingual masked LM", _add_train_model,
                     "rml_lama.testbeds.train:cmd_train_model"),
     "plant": ("write facts into chosen neurons: a model with a known ground truth", _add_plant,

@@ -40,6 +40,7 @@ MODEL_CONFIG_FILE = "config.json"
 MODEL_FACTS_FILE = "rml_lama_facts.json"  # the facts a trained model was taught (and its held-out templates)
 TRAINING_REPORT_FILE = "training_report.json"
 TRUTH_FILE = "truth.json"  # a planted model's ground truth
+EDIT_NOTE_FILE = "edit.json"  # a model copy written by `rml-lama edit --save-edited`: which edit it holds
 
 # ------------------------------------------------------------------------------ a results folder
 RUN_CONFIG_FILE = "config.json"

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
+from ..applications.report import study_of, write_study_report
 from ..errors import RmlLamaError
 from ..io import atomic_write_json, atomic_write_text
 from ..localizers.budget import LEADING_BUDGET
@@ -461,5 +462,10 @@ def write_report(run, print_table: bool = True) -> dict:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    write_report(Path(args.run), print_table=True)
+    """`rml-lama report DIR`: an evaluation run's report, or the study's own when config.json names a study
+    (`rml-lama edit | enhance | inject`)."""
+    if study_of(Path(args.run)):
+        write_study_report(Path(args.run), print_table=True)
+    else:
+        write_report(Path(args.run), print_table=True)
     return 0
