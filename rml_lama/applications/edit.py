@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import RmlLamaError
-from ..evaluation.options import EvalOptions, parse_layers, parse_list
+from ..evaluation.options import eval_options_from, parse_layers, parse_list, run_identity
 from ..evaluation.sampling import plan_run
 from ..io import atomic_directory, atomic_write_json
 from ..localizers.base import seeded_rng
@@ -88,15 +88,10 @@ class EditOptions:
     internal_batch_size: int = 64  # budget only
 
     def identity(self) -> dict:
-        data = {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(self).items()}
-        data.pop("internal_batch_size")
-        return data
+        return run_identity(self)
 
     def eval_options(self):
-        return EvalOptions(localizers=self.localizers, langs=self.langs, facts=self.facts,
-                           facts_per_relation=self.facts_per_relation, max_rephrasings=self.max_rephrasings,
-                           split=self.split, steps=self.steps, layers=self.layers, seed=self.seed,
-                           internal_batch_size=self.internal_batch_size)
+        return eval_options_from(self)
 
     def make_editor(self):
         return make_editor(self.editor, a=self.dai_a, b=self.dai_b, steps=self.adam_steps, lr=self.adam_lr)

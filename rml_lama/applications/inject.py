@@ -31,7 +31,7 @@ import torch
 
 from ..errors import RmlLamaError
 from ..evaluation.metrics import accuracy
-from ..evaluation.options import EvalOptions, parse_layers, parse_list
+from ..evaluation.options import eval_options_from, parse_layers, parse_list, run_identity
 from ..evaluation.sampling import candidates_for, plan_run
 from ..localizers.base import seeded_rng
 from ..models import target_positions
@@ -79,15 +79,10 @@ class InjectOptions:
     internal_batch_size: int = 64  # budget only
 
     def identity(self) -> dict:
-        data = {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(self).items()}
-        data.pop("internal_batch_size")
-        return data
+        return run_identity(self)
 
     def eval_options(self, facts: Optional[int] = None):
-        return EvalOptions(localizers=self.localizers, langs=self.langs, facts=facts or self.facts,
-                           facts_per_relation=self.facts_per_relation, max_rephrasings=self.max_rephrasings,
-                           max_candidates=self.max_candidates, split=self.split, steps=self.steps,
-                           layers=self.layers, seed=self.seed, internal_batch_size=self.internal_batch_size)
+        return eval_options_from(self, facts=facts or self.facts)
 
 
 # --------------------------------------------------------------------------------------- parameters

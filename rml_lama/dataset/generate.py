@@ -108,12 +108,8 @@ class Rejections:
 
 
 # ------------------------------------------------------------------------------------------ templates
-def curated_candidates(path: Union[str, Path] = CURATED_TEMPLATES) -> dict[str, list[Candidate]]:
-    """The project's curated templates ({"relation", "lang", "pattern", "note"} per line), by language."""
-    path = Path(path)
-    if not path.is_file():
-        return {}
-    out: dict[str, list[Candidate]] = defaultdict(list)
+def _template_lines(path: Path):
+    """(line, object, relation, lang) of each line of a curated template file, relation and language checked."""
     for line, obj in iter_json_lines(path.read_bytes(), path):
         relation = field_value(obj, "relation", str, path, line)
         lang = field_value(obj, "lang", str, path, line)
@@ -123,6 +119,16 @@ def curated_candidates(path: Union[str, Path] = CURATED_TEMPLATES) -> dict[str, 
             language(lang)
         except ValueError:
             raise InputError(f"unknown language {lang!r}", path, line, "lang") from None
+        yield line, obj, relation, lang
+
+
+def curated_candidates(path: Union[str, Path] = CURATED_TEMPLATES) -> dict[str, list[Candidate]]:
+    """The project's curated templates ({"relation", "lang", "pattern", "note"} per line), by language."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    out: dict[str, list[Candidate]] = defaultdict(list)
+    for line, obj, relation, lang in _template_lines(path):
         out[lang].append(Candidate(relation, field_value(obj, "pattern", str, path, line), "curated"))
     return dict(out)
 
@@ -137,16 +143,8 @@ def reviewed_candidates(path: Union[str, Path] = REVIEWED_TEMPLATES) -> dict[str
     if not path.is_file():
         return {}
     out: dict[str, list[Candidate]] = defaultdict(list)
-    for line, obj in iter_json_lines(path.read_bytes(), path):
-        relation = field_value(obj, "relation", str, path, line)
-        lang = field_value(obj, "lang", str, path, line)
+    for line, obj, relation, lang in _template_lines(path):
         review = field_value(obj, "review", str, path, line)
-        if relation not in RELATIONS:
-            raise InputError(f"unknown relation {relation!r}", path, line, "relation")
-        try:
-            language(lang)
-        except ValueError:
-            raise InputError(f"unknown language {lang!r}", path, line, "lang") from None
         if review not in REVIEW_STATES:
             raise InputError(f"unknown review state {review!r}; known: {', '.join(REVIEW_STATES)}", path, line, "review")
         if review != "ok":

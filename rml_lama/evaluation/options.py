@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Optional
 
 from .._version import __version__
@@ -39,9 +39,25 @@ class EvalOptions:
     internal_batch_size: int = 64  # budget only: not part of the run's identity
 
     def identity(self) -> dict:
-        data = {key: (list(value) if isinstance(value, tuple) else value) for key, value in vars(self).items()}
-        data.pop("internal_batch_size")
-        return data
+        return run_identity(self)
+
+
+BUDGET_ONLY = ("internal_batch_size",)  # fields that change how fast a run goes, never what it finds
+
+
+def run_identity(options) -> dict:
+    """Options as config.json records and compares them: tuples as lists, budget-only fields left out."""
+    data = {key: (list(value) if isinstance(value, tuple) else value) for key, value in vars(options).items()}
+    for name in BUDGET_ONLY:
+        data.pop(name, None)
+    return data
+
+
+def eval_options_from(options, **overrides) -> EvalOptions:
+    """The EvalOptions of another study's options: every field of the same name (fact sampling, attribution
+    budget), the rest at EvalOptions' defaults, then `overrides`."""
+    names = {f.name for f in fields(EvalOptions)}
+    return EvalOptions(**{**{k: v for k, v in vars(options).items() if k in names}, **overrides})
 
 
 def parse_list(text: Optional[str]) -> tuple[str, ...]:
