@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from typing import Optional
+
+from .errors import RmlLamaError
 
 MASK = "[MASK]"
 """The object slot in every released query (models substitute their own mask or cut the text there)."""
@@ -39,6 +42,7 @@ class QueryRecord:
     object_final: bool  # only punctuation or a listed sentence-final tail follows the MASK
     source: str  # one of TEMPLATE_SOURCES
     aligned_id: Optional[str] = None  # shared by the translations of one aligned template
+    answer_hint: bool = False  # the words next to [MASK] depend on the answer (an article, a/an, a particle)
 
 
 FIELDS: tuple[str, ...] = tuple(f.name for f in fields(QueryRecord))
@@ -61,9 +65,11 @@ class F:
     OBJECT_FINAL = "object_final"
     SOURCE = "source"
     ALIGNED_ID = "aligned_id"
+    ANSWER_HINT = "answer_hint"
+
 
 ARROW_TYPES: dict[str, str] = {
-    name: ("bool" if name == "object_final" else "string") for name in FIELDS
+    name: ("bool" if name in (F.OBJECT_FINAL, F.ANSWER_HINT) else "string") for name in FIELDS
 }
 """Column types as written to parquet (and declared in the dataset card's dataset_info)."""
 
@@ -82,6 +88,9 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "so a left-to-right model can be probed with the text before it.",
     "source": "Where the template comes from (query-localization, mpararel-checked, mpararel, mlama, curated).",
     "aligned_id": "Shared by the translations of one template aligned across languages; null otherwise.",
+    "answer_hint": "True when the words next to `[MASK]` depend on the gold answer (a French article or "
+    "preposition of place, d' elision, English a/an or the, a Korean particle, a Hungarian suffix), so they give "
+    "part of its form away; `obj_label` is always the exact string that fills `[MASK]` (no object is inflected).",
 }
 
 TEMPLATE_SOURCES: tuple[str, ...] = (
@@ -89,9 +98,20 @@ TEMPLATE_SOURCES: tuple[str, ...] = (
     "mpararel-checked",  # mParaRel templates reviewed by a native speaker
     "mpararel",  # other mParaRel templates that pass repair and the relation lexicon
     "mlama",  # mLAMA 1.1's single template per relation
-    "curated",  # templates written for this project (object-final coverage), reviewed like code
+    "curated",  # templates written for this project, reviewed like code (data/curated/reviewed_templates.jsonl)
 )
 """In order of preference."""
+
+
+LANG_CODE_PATTERN = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")  # en, zh-hans, sr_Latn: safe in paths
+
+
+def check_lang_code(code: object, where: str = "language code") -> str:
+    """A language code that may become part of a path (a config folder, a report folder), or RmlLamaError."""
+    if not isinstance(code, str) or not LANG_CODE_PATTERN.fullmatch(code):
+        raise RmlLamaError(f"{where} {code!r}: not a language code (2-3 letters, then optional -subtags of letters "
+                           "and digits, e.g. de, zh-hans)")
+    return code
 
 
 def make_fact_id(relation: str, sub_uri: str, obj_uri: str) -> str:
@@ -134,11 +154,11 @@ LANGUAGES: dict[str, Language] = {
         Language("fi", "Finnish", "Uralic", "Latin", ".", True, True, ("fi",), "fi", "fi", "fi_hu/fi"),
         Language("hu", "Hungarian", "Uralic", "Latin", ".", True, True, ("hu",), "hu", "hu", "fi_hu/hu"),
         Language(
-            "ja", "Japanese", "Altaic", "Japanese", "。", True, False, ("ja",), "ja", "ja", "ja_ko/ja",
+            "ja", "Japanese", "Japonic", "Japanese", "。", True, False, ("ja",), "ja", "ja", "ja_ko/ja",
             final_tails=("です", "である", "だ", "でした", "だった", "となっている", "となります"),
         ),
         Language(
-            "ko", "Korean", "Altaic", "Hangul", ".", True, True, ("ko",), "ko", "ko", "ja_ko/ko",
+            "ko", "Korean", "Koreanic", "Hangul", ".", True, True, ("ko",), "ko", "ko", "ja_ko/ko",
             final_tails=("입니다", "이다", "이었다", "였다", "이었습니다", "였습니다", "다", "예요", "이에요"),
         ),
         Language(
@@ -152,7 +172,13 @@ LANGUAGES: dict[str, Language] = {
         Language("hi", "Hindi", "Indo-European", "Devanagari", "।", False, True, ("hi",), "hi", None, None),
     )
 }
-"""The paper groups Japanese and Korean as "Altaic"; we keep its four-family grouping."""
+"""Families as linguists file them (Japonic and Koreanic are families of their own). The paper counts four
+families over its seven core languages, grouping Japanese and Korean together as "Altaic", a grouping
+linguists no longer accept; `PAPER_FAMILIES` keeps its count for comparison."""
+
+PAPER_FAMILIES: dict[str, str] = {"en": "Indo-European", "fr": "Indo-European", "fi": "Uralic", "hu": "Uralic",
+                                  "ja": "Altaic (paper)", "ko": "Altaic (paper)", "zh": "Sino-Tibetan"}
+"""The paper's grouping of the core languages: four families."""
 
 CORE_LANGUAGES: tuple[str, ...] = tuple(code for code, lang in LANGUAGES.items() if lang.core)
 EXTENDED_LANGUAGES: tuple[str, ...] = tuple(code for code, lang in LANGUAGES.items() if not lang.core)

@@ -43,17 +43,17 @@ def _natural_neurons(bundle, ids, layer, position):
     return seen["x"][:, position]
 
 
-def _amig_reference(bundle, item, layer, position):
+def _amig_reference(bundle, item, layer, position, every_position=False):
     replacement = bundle.tokenizer.mask_token_id if bundle.kind == "masked" else bundle.tokenizer.eos_token_id
     acts = []
-    for c in item.context_positions:
+    for c in (range(len(item.input_ids)) if every_position else item.context_positions):
         ids = torch.tensor([item.input_ids])
         ids[0, c] = replacement
         acts.append(_natural_neurons(bundle, ids, layer, position)[0])
     return torch.stack(acts).mean(0)
 
 
-def reference_attribution(bundle, probe, layer, steps, baseline="zero", rule="left"):
+def reference_attribution(bundle, probe, layer, steps, baseline="zero", rule="left", multiplier="delta"):
     """Plain per-layer IG: one full forward per step and answer token, attributions summed over tokens."""
     item = encode_probes(bundle, [probe])[0]
     ids = torch.tensor([item.input_ids])
@@ -61,13 +61,14 @@ def reference_attribution(bundle, probe, layer, steps, baseline="zero", rule="le
     total = torch.zeros(bundle.d_ff, dtype=torch.float64)
     for t, (position, token) in enumerate(zip(item.target_positions, item.answer_ids)):
         w = _natural_neurons(bundle, ids, layer, position)[0]
-        b = _amig_reference(bundle, item, layer, position) if baseline == "amig" else torch.zeros_like(w)
+        b = (_amig_reference(bundle, item, layer, position, baseline == "amig-all") if baseline != "zero"
+             else torch.zeros_like(w))
         grad_sum = torch.zeros_like(w)
         for alpha, weight in zip(alphas, weights):
             acts = (b + alpha * (w - b)).requires_grad_(True)
             prob = _prob_with_neurons(bundle, ids, layer, position, acts, token)
             grad_sum += weight * torch.autograd.grad(prob, acts)[0]
-        total += ((w - b) * grad_sum).double()
+        total += ((w if multiplier == "activation" else w - b) * grad_sum).double()
     return total
 
 
@@ -93,6 +94,18 @@ def test_amig_baseline_equals_reference(family):
     expected = reference_attribution(bundle, MULTI, 1, steps=3, baseline="amig")
     assert result.layers == [1] and result.baseline == "amig"
     assert _rel_err(result.scores[0], expected) < 1e-5
+
+
+@pytest.mark.parametrize("family", ["bert", "llama"])
+def test_amig_as_its_authors_code_every_position_and_activation_multiplier(family):
+    # Chen et al.'s code: every input position replaced in turn (special tokens and the answer slot too), and
+    # the integrated gradient multiplied by the activation w instead of (w - b)
+    bundle = tiny_bundle(family, dtype=torch.float64)
+    result = attribute(bundle, [MULTI], steps=3, baseline="amig-all", multiplier="activation", layers=[1])[0]
+    expected = reference_attribution(bundle, MULTI, 1, steps=3, baseline="amig-all", multiplier="activation")
+    assert _rel_err(result.scores[0], expected) < 1e-5
+    ig_form = reference_attribution(bundle, MULTI, 1, steps=3, baseline="amig")
+    assert _rel_err(result.scores[0], ig_form) > 1e-3  # a different attribution, not a relabelled one
 
 
 @pytest.mark.parametrize("rule", ["right", "middle", "trapezoid"])

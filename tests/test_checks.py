@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from rml_lama.checks import CHECKS
+from rml_lama.checks.expectations import load_expectations
 from rml_lama.checks.runner import validate_frame, validate_release
 from rml_lama.dataset.release import write_release
 from rml_lama.schema import MASK, F, make_fact_id, template_id
@@ -77,7 +78,8 @@ def plant_object_leak(frame):
 
 
 def plant_romaji_template(frame):
-    retemplate(frame, "ja", TEMPLATES["ja"][1], "[Y] wa [X] no shuto de ari, seifu no shozaichi desu。")
+    # 首都 kept so that only the script is wrong (the relation's gloss word is there)
+    retemplate(frame, "ja", TEMPLATES["ja"][1], "[Y] wa [X] no shuto (首都) de ari, seifu no shozaichi desu。")
 
 
 def plant_english_finnish(frame):
@@ -158,6 +160,56 @@ def plant_long_answer(frame):
     frame.loc[rows, F.OBJ_LABEL] = "Paris, the old city of light and love and art and fashion and food and wine"
 
 
+def plant_finnish_colon_ending(frame):
+    i = first(frame, "fi", GERMANY, TEMPLATES["fi"][0])  # "Maan Saksa pääkaupunki on [MASK], ..."
+    frame.loc[i, F.QUERY] = frame.loc[i, F.QUERY].replace("Maan Saksa pääkaupunki", "Saksa:n pääkaupunki")
+    assert "Saksa:n" in frame.loc[i, F.QUERY]
+
+
+def plant_hungarian_hyphen(frame):
+    i = first(frame, "hu", GERMANY, TEMPLATES["hu"][0])  # "Németország fővárosa [MASK], ..."
+    frame.loc[i, F.QUERY] = frame.loc[i, F.QUERY].replace("Németország fővárosa", "Németország-ban a főváros")
+    assert "Németország-ban" in frame.loc[i, F.QUERY]
+
+
+def plant_french_elision(frame):
+    i = next(j for j in frame.index[where(frame, "fr", GERMANY)] if "d'Allemagne" in frame.loc[j, F.QUERY])
+    frame.loc[i, F.QUERY] = frame.loc[i, F.QUERY].replace("d'Allemagne", "de Allemagne")
+
+
+def plant_english_article(frame):
+    i = first(frame, "en")
+    frame.loc[i, F.QUERY] = frame.loc[i, F.QUERY].replace(f"is {MASK}", f"is an {MASK}")  # "an Paris"
+
+
+def plant_lowercase_german_noun(frame):
+    rows = []
+    for fact, (sub_uri, obj_uri, labels) in zip((FRANCE, GERMANY), FACTS):
+        subject, obj = {"Q142": ("Frankreich", "Paris"), "Q183": ("Deutschland", "Berlin")}[sub_uri]
+        for text in ("Die hauptstadt von [X] ist [Y], dort sitzt die Regierung des ganzen Landes.",
+                     "Jeder weiß, dass die Hauptstadt des Staates [X] seit langer Zeit [Y] heißt."):
+            row = frame.loc[first(frame, "en", fact)].copy()
+            row[F.LANG], row[F.SUB_LABEL], row[F.OBJ_LABEL], row[F.TEMPLATE] = "de", subject, obj, text
+            row[F.TEMPLATE_ID] = template_id(RELATION, "de", text)
+            row[F.QUERY] = text.replace("[X]", subject).replace("[Y]", MASK)
+            row[F.OBJECT_FINAL] = False
+            rows.append(row)
+    return pd.concat([frame, pd.DataFrame(rows)], ignore_index=True)
+
+
+def plant_template_without_gloss(frame):
+    old = TEMPLATES["en"][3]
+    new = "The government of [X] works in the city that is called [Y]."
+    rows = (frame[F.LANG] == "en") & (frame[F.TEMPLATE] == old)
+    frame.loc[rows, F.QUERY] = [new.replace("[X]", s).replace("[Y]", MASK) for s in frame.loc[rows, F.SUB_LABEL]]
+    retemplate(frame, "en", old, new)
+
+
+def plant_subject_contains_object(frame):
+    rows = where(frame, "en")  # every en row of France: the answer is now a stem of its subject
+    frame.loc[rows, F.OBJ_LABEL] = "Franc"
+
+
 PLANTED = {
     "schema": plant_unknown_source,
     "identifiers": plant_wrong_template_id,
@@ -180,6 +232,12 @@ PLANTED = {
     "object-final-coverage": plant_no_object_final,
     "object-final-flag": plant_wrong_flag,
     "answer-tokens": plant_long_answer,
+    "fi-colon-ending": plant_finnish_colon_ending,
+    "hu-hyphen-suffix": plant_hungarian_hyphen,
+    "fr-elision": plant_french_elision,
+    "en-a-an": plant_english_article,
+    "relation-gloss": plant_template_without_gloss,
+    "subject-contains-object": plant_subject_contains_object,
 }
 
 
@@ -201,7 +259,18 @@ def test_planted_defect_fires_exactly_its_check(check, clean_check_frame):
 
 
 def test_every_registered_check_has_a_planted_defect_or_a_release_test():
-    assert set(CHECKS) == set(PLANTED) | {"release-stats"}
+    assert set(CHECKS) == set(PLANTED) | {"release-stats", "release-card", "de-noun-case"}  # tests below
+
+
+def test_lowercase_german_noun_fails_a_language_held_to_the_text_standard(clean_check_frame):
+    """German rows with "die hauptstadt": the check fails de when de is held to the text standard (a proposed
+    language, by default) and only reports it for the shipped extended de (text_quality_required false)."""
+    frame = plant_lowercase_german_noun(clean_check_frame)
+    strict = load_expectations().with_overrides("de", text_quality_required=True)
+    result = next(r for r in validate(frame, expectations=strict, names=["de-noun-case"]).results)
+    assert not result.passed and result.counts == {"de": 2} and "hauptstadt" in result.examples[0]["text"]
+    lenient = next(r for r in validate(frame, names=["de-noun-case"]).results)
+    assert lenient.passed and lenient.counts == {"de": 2} and "reported only: de: 2" in lenient.message
 
 
 def test_defect_counts_and_first_rows_name_the_offender(clean_check_frame):

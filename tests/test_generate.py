@@ -107,12 +107,54 @@ def build_sources(root: Path, qloc: dict = QLOC) -> Path:
     return root
 
 
+NO_REVIEW = Path("/nonexistent/reviewed_templates.jsonl")  # the source pipeline (extended languages) alone
+
+REVIEWED = {  # a reviewed set for the tiny facts: every core language, both relations
+    "en": {"P36": ["The capital of [X:def] is [Y].", "[X:def]'s capital is [Y]."],
+           "P19": ["[X] was born in [Y:def].", "The birthplace of [X] is [Y:def]."]},
+    "fr": {"P36": ["La capitale de [X:def] est [Y].", "[X:def] a pour capitale [Y]."],
+           "P19": ["Le lieu de naissance de [X:def] est [Y:def].", "[X:def] a vu le jour [Y:loc]."]},
+    "fi": {"P36": ["[X:gen] pääkaupunki on [Y].", "[X] on alue, jonka pääkaupunki on [Y]."],
+           "P19": ["[X:gen] syntymäpaikka on [Y].", "Paikka, jossa [X] syntyi, on [Y]."]},
+    "hu": {"P36": ["[X] fővárosa [Y].", "[X] fővárosának neve [Y]."],
+           "P19": ["[X] születési helye [Y].", "[X] szülővárosa [Y]."]},
+    "ja": {"P36": ["[X]の首都は[Y]です。", "[X]の首都となっている都市は[Y]である。"],
+           "P19": ["[X]の出生地は[Y]です。", "[X]が生まれた場所は[Y]である。"]},
+    "ko": {"P36": ["[X]의 수도는 [Y]이다.", "[X]의 수도인 도시는 [Y]이다."],
+           "P19": ["[X]의 출생지는 [Y]이다.", "[X]가 태어난 곳은 [Y]이다."]},
+    "zh": {"P36": ["[X]的首都是[Y]。", "[X]的首府是[Y]。"], "P19": ["[X]出生于[Y]。", "[X]的出生地是[Y]。"]},
+}
+
+
+def test_reviewed_templates_replace_the_sources_in_their_languages(tmp_path: Path) -> None:
+    root = build_sources(tmp_path / "sources")
+    reviewed = tmp_path / "reviewed.jsonl"
+    reviewed.write_text(jsonl({"relation": rel, "lang": lang, "pattern": p, "review": "ok"}
+                              for lang, rels in REVIEWED.items() for rel, ps in rels.items() for p in ps))
+    generation = generate(SourceSet(root), languages=(*CORE_LANGUAGES, "de"), reviewed_path=reviewed,
+                          curated_path=tmp_path / "none.jsonl")
+    assert queries_of(generation, "fi", FRANCE) == ["Ranska on alue, jonka pääkaupunki on [MASK].",
+                                                    "Ranskan pääkaupunki on [MASK]."]
+    assert queries_of(generation, "fr", FRANCE) == ["La France a pour capitale [MASK].",
+                                                    "La capitale de la France est [MASK]."]
+    assert queries_of(generation, "fr", CURIE) == ["Le lieu de naissance de Marie Curie est [MASK].",
+                                                   "Marie Curie a vu le jour à [MASK]."]
+    # the extended language keeps the sources' templates
+    assert queries_of(generation, "de", FRANCE) == ["Die Hauptstadt von Frankreich ist [MASK]."]
+    en = {r.template: r for r in generation.records if r.lang == "en" and r.fact_id == make_fact_id(*FRANCE)}
+    assert en["The capital of [X] is [Y]."].source == "query-localization"  # the source's wording, credited
+    assert en["The capital of [X] is [Y]."].answer_hint is False
+    hinted = {r.template: r.answer_hint for r in generation.records if r.lang == "fr" and r.relation == "P19"}
+    assert hinted == {"[X] a vu le jour [Y].": True, "Le lieu de naissance de [X] est [Y].": True}
+    assert generation.report["rejected"]["templates"]["en"]["not-in-review"] > 0
+
+
 @pytest.fixture
 def tiny(tmp_path: Path):
     root = build_sources(tmp_path / "sources")
     empty_curated = tmp_path / "curated.jsonl"
     empty_curated.write_text("")
-    return generate(SourceSet(root), languages=(*CORE_LANGUAGES, "de"), curated_path=empty_curated)
+    return generate(SourceSet(root), reviewed_path=NO_REVIEW, languages=(*CORE_LANGUAGES, "de"), curated_path=empty_curated)
 
 
 def queries_of(generation, lang: str, fact_key) -> list[str]:
@@ -163,8 +205,9 @@ def test_facts_kept_and_rejections_counted(tiny) -> None:
     kept = {r.fact_id for r in tiny.records}
     assert kept == {make_fact_id(*k) for k in (FRANCE, GERMANY, CURIE, EINSTEIN)}
     assert report["facts_parallel_core"] == 4
-    assert report["rejected"]["facts"] == {"missing-in:ko": 1, "too-few-queries:en": 1}  # Turing, Luxembourg
-    assert report["rejected"]["queries"]["en"] == {"object-in-query": 2}
+    # Turing; Luxembourg, whose answer is its subject's label (dropped before any query is filled)
+    assert report["rejected"]["facts"] == {"missing-in:ko": 1, "subject-contains-object:en": 1}
+    assert "en" not in report["rejected"]["queries"]
     fi = report["rejected"]["templates"]["fi"]
     assert fi == {"repair:broken-slot": 1, "lexicon": 1}
     assert report["rejected"]["templates"]["en"] == {"duplicate:mlama": 2}  # mLAMA's = the qloc lines
@@ -182,7 +225,7 @@ def test_facts_kept_and_rejections_counted(tiny) -> None:
 def test_generation_is_deterministic_and_sorted(tmp_path: Path, tiny) -> None:
     root = build_sources(tmp_path / "again")
     empty = tmp_path / "none.jsonl"
-    again = generate(SourceSet(root), languages=(*CORE_LANGUAGES, "de"), curated_path=empty)
+    again = generate(SourceSet(root), reviewed_path=NO_REVIEW, languages=(*CORE_LANGUAGES, "de"), curated_path=empty)
     assert again.records == tiny.records and again.report == tiny.report
     keys = [(r.lang, r.fact_id, r.template_id) for r in tiny.records]
     assert keys == sorted(keys)
@@ -193,12 +236,12 @@ def test_curated_templates_join_and_cap_keeps_an_object_final_one(tmp_path: Path
     root = build_sources(tmp_path / "sources")
     curated = tmp_path / "curated.jsonl"
     curated.write_text(jsonl([{"relation": "P19", "lang": "ja", "pattern": "[X]の生まれた場所は[Y]です。", "note": "t"}]))
-    capped = generate(SourceSet(root), languages=CORE_LANGUAGES, curated_path=curated, max_templates=1,
+    capped = generate(SourceSet(root), reviewed_path=NO_REVIEW, languages=CORE_LANGUAGES, curated_path=curated, max_templates=1,
                       min_rephrasings=1)
     # ja P19: the cap keeps the first (not object-final) template and adds the best object-final one
     ja = Counter(r.source for r in capped.records if r.lang == "ja" and r.relation == "P19")
     assert ja == {"query-localization": 4}
-    full = generate(SourceSet(root), languages=CORE_LANGUAGES, curated_path=curated)
+    full = generate(SourceSet(root), reviewed_path=NO_REVIEW, languages=CORE_LANGUAGES, curated_path=curated)
     assert Counter(r.source for r in full.records if r.lang == "ja" and r.relation == "P19")["curated"] == 2
 
 
@@ -208,10 +251,10 @@ def test_without_object_final_requirement_relation_is_used(tmp_path: Path) -> No
     # ja's P19 templates without the object-final one: P19 then has no object-final ja template
     qloc = QLOC | {"ja_ko/ja": QLOC["ja_ko/ja"] | {"P19": ["[X]は[Y]で生まれた。", "[X]は[Y]の出身だ。"]}}
     root = build_sources(tmp_path / "other", qloc)
-    strict = generate(SourceSet(root), languages=CORE_LANGUAGES, curated_path=empty)
+    strict = generate(SourceSet(root), reviewed_path=NO_REVIEW, languages=CORE_LANGUAGES, curated_path=empty)
     assert strict.report["rejected"]["relations"] == {"P19:no-object-final-template:ja": 1}
     assert {r.relation for r in strict.records} == {"P36"}
-    loose = generate(SourceSet(root), languages=CORE_LANGUAGES, curated_path=empty, require_object_final=False)
+    loose = generate(SourceSet(root), reviewed_path=NO_REVIEW, languages=CORE_LANGUAGES, curated_path=empty, require_object_final=False)
     assert {r.relation for r in loose.records} == {"P19", "P36"}
 
 
@@ -220,10 +263,10 @@ def test_bad_curated_line_and_unknown_language(tmp_path: Path) -> None:
     curated = tmp_path / "curated.jsonl"
     curated.write_text(jsonl([{"relation": "P36", "lang": "xx", "pattern": "[X] [Y]"}]))
     with pytest.raises(InputError, match="unknown language") as info:
-        generate(SourceSet(root), languages=CORE_LANGUAGES, curated_path=curated)
+        generate(SourceSet(root), reviewed_path=NO_REVIEW, languages=CORE_LANGUAGES, curated_path=curated)
     assert (info.value.line, info.value.field) == (1, "lang")
     with pytest.raises(ValueError, match="unknown language"):
-        generate(SourceSet(root), languages=("en", "xx"))
+        generate(SourceSet(root), reviewed_path=NO_REVIEW, languages=("en", "xx"))
 
 
 @pytest.mark.parametrize("obj, query, lang, leaks", [

@@ -6,6 +6,7 @@ import pytest
 
 from rml_lama.errors import RmlLamaError
 from rml_lama.localizers import (
+    AMIG_AUTHORS,
     AMIG_BASELINE,
     LOCALIZERS,
     ZERO_BASELINE,
@@ -62,8 +63,10 @@ def test_kn_retune_lowers_p_until_the_target_count():
 def test_amig_uses_the_first_query_with_per_language_thresholds_and_intersects():
     en = [q([[1.0, 0.25, 0.35, 0.0], [0.0, 0.0, 0.0, 0.0]]), q([[0.0, 9.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])]
     fr = [q([[0.8, 0.2, 0.1, 0.0], [0.0, 0.0, 0.3, 0.0]])]  # normalised: 1, .25, .125, 0 / 0, 0, .375, 0
-    fact = FactAttributions("P1:Q1:Q2", (0, 1), 4, {AMIG_BASELINE: {"en": en, "fr": fr}})
+    fact = FactAttributions("P1:Q1:Q2", (0, 1), 4, {AMIG_AUTHORS: {"en": en, "fr": fr}})
     result = get_localizer("amig").localize(fact)
+    ig_form = FactAttributions("P1:Q1:Q2", (0, 1), 4, {AMIG_BASELINE: {"en": en, "fr": fr}})
+    assert get_localizer("amig-ig").localize(ig_form) == result  # same rule, other attribution kind
     assert result.per_lang["en"] == [(0, 0), (0, 2)]  # en: > 0.3 x max; 0.25 is not
     assert result.per_lang["fr"] == [(0, 0), (0, 1), (1, 2)]  # fr: default 0.2 x max
     assert result.agnostic == [(0, 0)]
@@ -78,7 +81,7 @@ def matrice_fact() -> FactAttributions:
     # languages (weights .5/.5): mean [.4, .5, .3, 1], std [.6, .5, .3, 0] -> S [-.2, 0, 0, 1]
     en = [q([[2.0, 1.0, 0.0, 2.0]], 0.5), q([[1.0, 0.0, 1.0, 1.0]], 0.5)]
     fr = [q([[0.0, 3.0, 3.0, 3.0]], 0.9), q([[1.0, 1.0, 0.0, 1.0]], 0.1)]
-    return FactAttributions("P1:Q1:Q2", (2,), 4, {ZERO_BASELINE: {"en": en, "fr": fr}})
+    return FactAttributions("P1:Q1:Q2", (2,), 4, {AMIG_BASELINE: {"en": en, "fr": fr}})
 
 
 def test_matrice_penalises_neurons_that_vary_across_queries_and_languages():
@@ -108,13 +111,39 @@ def test_matrice_without_language_uncertainty_takes_the_plain_mean_of_languages(
 
 def test_matrice_language_confidence_down_weights_a_language_the_model_does_not_know():
     fact = matrice_fact()
-    fact.queries[ZERO_BASELINE]["fi"] = [q([[0.0, 0.0, 5.0, 0.0]], 0.0)]  # fi: neuron 2 only, probability 0
+    fact.queries[AMIG_BASELINE]["fi"] = [q([[0.0, 0.0, 5.0, 0.0]], 0.0)]  # fi: neuron 2 only, probability 0
     with_conf = Matrice(lang_lambda=0.0).localize(fact)
+    renormalised = Matrice(lang_lambda=0.0, lang_weights="renormalised").localize(fact)
     without_conf = Matrice(lang_lambda=0.0, lang_confidence=False).localize(fact)
-    # with confidence fi has weight 0: S = mean(S_en, S_fr) = [.4, .5, .3, 1]; without: + fi [0, 0, 1, 0] / 3
-    assert with_conf.agnostic_scores == pytest.approx([0.4, 0.5, 1.0])
+    # per-token relative confidence r = (1, 1, 0): weights (.5, .5, 0), breadth min(1, 1 + 0) = 1:
+    # S = mean(S_en, S_fr) = [.4, .5, .3, 1], as if fi were absent
     assert with_conf.agnostic == [(2, 0), (2, 1), (2, 3)]
-    assert without_conf.agnostic == [(2, 1), (2, 2), (2, 3)]  # [.8/3, 1/3, 1.6/3, 2/3] > .3
+    assert with_conf.agnostic_scores == pytest.approx([0.4, 0.5, 1.0])
+    # renormalised weights: fi has weight 0 and drops out: S = mean(S_en, S_fr) = [.4, .5, .3, 1]
+    assert renormalised.agnostic_scores == pytest.approx([0.4, 0.5, 1.0])
+    assert renormalised.agnostic == [(2, 0), (2, 1), (2, 3)]
+    assert without_conf.agnostic == [(2, 1), (2, 2), (2, 3)]  # + fi [0, 0, 1, 0]: [.8/3, 1/3, 1.6/3, 2/3] > .3
+
+
+def test_matrice_gives_no_lakns_to_a_fact_known_in_one_language_only():
+    # the known limit (failed with renormalised weights): en known (P .9), fr and fi not (P .001); each
+    # language's strongest neuron differs. Renormalised: weights ~(.998, .001, .001), S[0] ~ .94 -> a "LAKN".
+    # Per-token relative confidence r = (1, .0011, .0011): breadth = .0011, so S[0] = .0011 x (~.998 - ~.04) << .3.
+    fact = FactAttributions("f", (0,), 3, {AMIG_BASELINE: {
+        "en": [q([[1.0, 0.0, 0.0]], 0.9)], "fr": [q([[0.0, 1.0, 0.0]], 0.001)], "fi": [q([[0.0, 0.0, 1.0]], 0.001)]}})
+    assert Matrice(lang_weights="renormalised").localize(fact).agnostic == [(0, 0)]
+    assert Matrice().localize(fact).agnostic == []
+
+
+def test_matrice_compares_languages_per_token_not_by_joint_probability():
+    # en: 1-token answer, p .5; ja: 3-token answer, each token p .5 (joint .125). Neuron 1 is English-only.
+    en = [QueryScores(np.array([[1.0, 1.0, 0.0]]), 0.5, 0.5)]
+    ja = [QueryScores(np.array([[1.0, 0.0, 1.0]]), 0.125, 0.5)]
+    fact = FactAttributions("f", (0,), 3, {AMIG_BASELINE: {"en": en, "ja": ja}})
+    # joint probabilities weight en .8, ja .2: S[1] = .8 - std_w(1, 0) = .8 - .4 = .4 > .3 -> wrongly agnostic
+    assert Matrice(lang_weights="renormalised").localize(fact).agnostic == [(0, 0), (0, 1)]
+    # per-token confidences are equal: S[1] = .5 - .5 = 0; only neuron 0 (strong in both) is agnostic
+    assert Matrice().localize(fact).agnostic == [(0, 0)]
 
 
 def test_matrice_min_langs_requires_selection_in_that_many_languages():
@@ -154,14 +183,18 @@ def test_half_takes_even_and_odd_queries():
 
 def test_nothing_positive_means_nothing_found():
     fact = FactAttributions("f", (0,), 3, {ZERO_BASELINE: {"en": [q([[-1.0, 0.0, -2.0]])]},
-                                           AMIG_BASELINE: {"en": [q([[0.0, 0.0, 0.0]])]}})
+                                           AMIG_BASELINE: {"en": [q([[0.0, 0.0, 0.0]])]},
+                                           AMIG_AUTHORS: {"en": [q([[-1.0, -1.0, 0.0]])]}})
     for name in ("matrice", "kn", "amig"):
         result = get_localizer(name).localize(fact)
         assert result.all_neurons() == [], name
 
 
 def test_registry_lists_the_ablations_and_rejects_unknown_names():
-    assert {"matrice", "matrice-no-query-unc", "matrice-no-lang-unc", "amig", "kn", "random"} <= set(LOCALIZERS)
+    assert {"matrice", "matrice-no-query-unc", "matrice-no-lang-unc", "matrice-zero", "matrice-renorm", "amig",
+            "amig-ig", "kn", "kn-retuned", "random"} <= set(LOCALIZERS)
+    assert get_localizer("matrice").baselines == (AMIG_BASELINE,) and get_localizer("amig").baselines == (AMIG_AUTHORS,)
+    assert get_localizer("matrice-zero").baselines == (ZERO_BASELINE,)
     assert get_localizer("matrice-no-lang-unc").params()["lang_uncertainty"] is False
     with pytest.raises(RmlLamaError, match="unknown localizer 'bogus'; known: matrice"):
         get_localizer("bogus")

@@ -84,3 +84,49 @@ def test_ground_truth_precision_recall_and_kind():
     # specific rows: (2,9) for en -> right; (2,9) for fr -> found but not among fr's neurons; (3,3) missed
     assert scores["recall_specific"] == pytest.approx(2 / 3)
     assert scores["kind_right_specific"] == pytest.approx(1 / 3)
+
+
+# ----------------------------------------------------------------------------- paired statistics (issue 12)
+def test_log_prob_change_is_after_minus_before_and_symmetric():
+    from rml_lama.evaluation.metrics import log_prob_changes
+
+    assert log_prob_changes(np.log([0.5, 0.2]), np.log([0.25, 0.4])) == pytest.approx([-math.log(2), math.log(2)])
+
+
+def test_paired_bootstrap_on_two_facts_matches_the_hand_computed_resampling():
+    from rml_lama.evaluation.metrics import paired_bootstrap
+
+    # differences 1 and 3: resampled means are 1 (p 1/4), 2 (p 1/2), 3 (p 1/4); the 2.5% / 97.5% quantiles of
+    # 4000 draws are 1 and 3; the facts present in one localizer only ("c") are left out of the pairing
+    result = paired_bootstrap({"a": 2.0, "b": 5.0, "c": 9.0}, {"a": 1.0, "b": 2.0}, n_boot=4000, seed=0)
+    assert (result["mean"], result["median"], result["low"], result["high"], result["n"]) == (2.0, 2.0, 1.0, 3.0, 2)
+
+
+def test_pairing_removes_the_spread_between_facts():
+    from rml_lama.evaluation.metrics import describe, paired_bootstrap
+
+    rng = np.random.default_rng(1)
+    base = rng.normal(0.0, 5.0, size=50)  # facts differ a lot ...
+    first = {str(i): float(v) - 1.0 for i, v in enumerate(base)}  # ... but every fact is exactly 1 lower
+    second = {str(i): float(v) for i, v in enumerate(base)}
+    paired = paired_bootstrap(first, second, seed=0)
+    assert paired["low"] == pytest.approx(-1.0) and paired["high"] == pytest.approx(-1.0)
+    separate = describe(first.values(), seed=0)
+    assert separate["high"] - separate["low"] > 1.0  # unpaired intervals overlap and say nothing
+    assert paired_bootstrap(first, second, seed=0) == paired  # seeded
+
+
+def test_describe_puts_the_median_beside_the_mean_and_skips_undefined():
+    from rml_lama.evaluation.metrics import describe
+
+    result = describe([1.0, 2.0, 30.0, None, float("nan")], seed=0)
+    assert result["mean"] == pytest.approx(11.0) and result["median"] == 2.0 and result["n"] == 3
+
+
+def test_ratio_of_means_is_recovery_with_a_paired_interval():
+    from rml_lama.evaluation.metrics import ratio_of_means
+
+    result = ratio_of_means({"a": -1.0, "b": -3.0}, {"a": -2.0, "b": -6.0, "c": -1.0}, seed=0)
+    assert result["mean"] == pytest.approx(0.5) and result["low"] == pytest.approx(0.5)
+    assert result["high"] == pytest.approx(0.5) and result["n"] == 2  # every resample has ratio exactly 1/2
+    assert ratio_of_means({"a": 1.0}, {"a": 0.0})["mean"] is None

@@ -59,7 +59,7 @@ def test_load_model_round_trip_and_errors(tmp_path):
     ids = torch.tensor([[0, 5, 6, 7]])
     with torch.no_grad():
         assert torch.allclose(bundle.model(input_ids=ids).logits, model(input_ids=ids).logits, atol=1e-6)
-    with pytest.raises(RmlLamaError, match="not a loadable model"):
+    with pytest.raises(RmlLamaError, match="no such folder"):
         load_model(tmp_path / "missing")
     from transformers import BertModel, T5Config
 

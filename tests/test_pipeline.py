@@ -14,8 +14,9 @@ def test_pipeline_builds_validates_evaluates_and_reports(tmp_path):
     validation = json.loads((tmp_path / "validation" / "validation_report.json").read_text())
     assert validation["passed"] is True and validation["errors"] == []
     results = tmp_path / "results"
-    lines = (results / "results.rank0.jsonl").read_text().splitlines()
-    assert len(lines) == 2 * 4  # 2 facts x 4 localizers
+    from rml_lama.evaluation.store import read_all_records
+
+    assert len(read_all_records(results)) == 2 * (4 + 1)  # 2 facts x (4 localizers + the oracle), 2 workers
     summary = json.loads((results / "summary.json").read_text())
     assert {"matrice", "amig", "kn", "random"} <= set(json.dumps(summary).split('"'))
     assert {"interventions.png", "language_overlap.png", "layers.png"} <= {p.name for p in results.glob("*.png")}

@@ -15,8 +15,18 @@ from rml_lama.probing.attribution import attribute
 from rml_lama.probing.targets import Probe
 from rml_lama.schema import CORE_LANGUAGES, F
 from rml_lama.testbeds.plant import (
-    AGNOSTIC, DISTRIBUTED, SCRIPT, SPECIFIC, PlantOptions, answer_figures, grow_ffn, kind_plan, neuron_activations,
-    plant, relation_candidates, script_groups,
+    AGNOSTIC,
+    DISTRIBUTED,
+    SCRIPT,
+    SPECIFIC,
+    PlantOptions,
+    answer_figures,
+    grow_ffn,
+    kind_plan,
+    neuron_activations,
+    plant,
+    relation_candidates,
+    script_groups,
 )
 from rml_lama.testbeds.tiny import tiny_bundle
 from tests.support.plants import wide_parallel_release

@@ -33,11 +33,11 @@ def test_held_out_languages_beat_chance_and_prior_in_every_language(shipped):
 
 
 def test_roles_and_windows_are_recorded_and_a_sample_re_measures_the_same(shipped):
+    import pandas as pd
+
     from rml_lama.models import load_model
     from rml_lama.testbeds.facts import read_facts_frame
     from rml_lama.testbeds.transfer import split_queries
-
-    import pandas as pd
 
     path, report, facts = shipped
     roles = facts["roles"]

@@ -9,8 +9,17 @@ import torch
 from rml_lama.schema import CORE_LANGUAGES, FIELDS, MASK, F, make_fact_id, template_id
 from rml_lama.testbeds.train import TrainConfig, train_default_model
 from rml_lama.testbeds.transfer import (
-    CONTROL, TRANSFER, code_switched_lines, design_facts, dictionary_lines, grouped_figures, heldout_windows,
-    info_nce, majority_prior, split_queries, translation_lines,
+    CONTROL,
+    TRANSFER,
+    code_switched_lines,
+    design_facts,
+    dictionary_lines,
+    grouped_figures,
+    heldout_windows,
+    info_nce,
+    majority_prior,
+    split_queries,
+    translation_lines,
 )
 
 TEMPLATES = {"en": ["[X] is in [Y] .", "[X] lies in [Y] ."], "fr": ["[X] est en [Y] .", "[X] se trouve en [Y] ."],
@@ -62,7 +71,7 @@ def test_held_out_languages_are_never_trained_and_recipes_reveal_no_held_out_ans
     release = _release()
     design = design_facts(release, seed=0, objects_per_relation=3, control_per_object=1, transfer_per_object=2)
     parts = split_queries(release, design, heldout={template_id("P17", "en", TEMPLATES["en"][1])})
-    held = {(f, l) for f, ls in zip(design[F.FACT_ID], design["heldout_langs"]) for l in ls}
+    held = {(f, lang) for f, ls in zip(design[F.FACT_ID], design["heldout_langs"]) for lang in ls}
     assert not held & set(zip(parts["seen"][F.FACT_ID], parts["seen"][F.LANG]))
     assert set(zip(parts["heldout_langs"][F.FACT_ID], parts["heldout_langs"][F.LANG])) == held
     assert (parts["heldout"][F.LANG] == "en").all() and len(parts["heldout"]) > 0

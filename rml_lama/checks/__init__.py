@@ -6,7 +6,9 @@ order). `rml_lama.checks.runner` runs them and writes the reports."""
 from __future__ import annotations
 
 # the import order of the families is the checks' report order
-from . import structure, slots, language_id, duplicates, consistency, language_rules, coverage, tokens  # noqa: F401
+from . import (  # noqa: F401
+    structure, card, slots, language_id, duplicates, consistency, language_rules, text_quality, coverage, tokens,
+)
 from .registry import CHECKS, Check, CheckContext, CheckResult, Finding, register
 
 __all__ = ["CHECKS", "Check", "CheckContext", "CheckResult", "Finding", "register"]

@@ -19,7 +19,7 @@ def check_rephrasings(ctx: CheckContext) -> Finding:
     failed = {lang for lang, n in counts.items() if n} | low_mean
     message = "" if not low_mean else "mean below the expectation in " + ", ".join(
         f"{lang} ({means[lang]:.2f} < {ctx.expectations[lang].min_mean_rephrasings})" for lang in sorted(low_mean))
-    return Finding(bad=bad, counts=counts, failed_langs=failed, metric_name="mean rephrasings",
+    return Finding(bad=bad, counts=counts, failed_langs=failed, metric_name="mean rephrasings", metric_kind="mean",
                    metric=means.to_dict(), message=message)
 
 

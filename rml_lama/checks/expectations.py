@@ -9,6 +9,7 @@ from typing import Optional, Union
 
 from ..errors import InputError, RmlLamaError
 from ..paths import EXPECTATIONS_ENV, PACKAGED_EXPECTATIONS, REPOSITORY_EXPECTATIONS
+from ..schema import LANG_CODE_PATTERN
 
 """In the repository a link to validation/languages.json; an installed wheel carries the file itself."""
 DEFAULT_PATH = REPOSITORY_EXPECTATIONS if REPOSITORY_EXPECTATIONS.is_file() else PACKAGED_EXPECTATIONS
@@ -33,6 +34,8 @@ class LanguageExpectation:
     langid_sample: int
     min_templates_per_relation: int
     min_core_coverage: float
+    text_quality_required: bool = True
+    text_quality_note: str = ""
 
 
 _FIELDS = {f.name for f in fields(LanguageExpectation)} - {"code"}
@@ -83,6 +86,9 @@ def load_expectations(path: Union[str, Path, None] = None) -> Expectations:
     defaults = document.get("defaults", {})
     languages = {}
     for code, entry in document["languages"].items():
+        if not LANG_CODE_PATTERN.fullmatch(code):
+            raise InputError(f"{code!r} is not a language code (2-3 letters, then optional -subtags; it becomes "
+                             "part of paths)", path, field=f"languages.{code}")
         merged = {**defaults, **(entry if isinstance(entry, dict) else {})}
         missing = sorted(_FIELDS - set(merged))
         if missing:

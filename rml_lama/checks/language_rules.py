@@ -1,19 +1,21 @@
 """Script and morphology rules: Simplified Chinese, Korean particle agreement, no spaces around slots in
-Chinese and Japanese, one sentence-final punctuation mark."""
+Chinese and Japanese, one sentence-final punctuation mark. The rules themselves are generation's
+(`rml_lama.dataset.languages`): one definition, read the same way when building and when checking."""
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 import pandas as pd
 
-from ..dataset.morphology import korean_final_sound, to_simplified
-from ..schema import MASK, F
+from ..dataset.languages import korean
+from ..dataset.languages.chinese import to_simplified
+from ..dataset.languages.punctuation import SENTENCE_PUNCT as _SENTENCE_PUNCT
+from ..schema import F
 from .registry import CheckContext, Finding, register
 
 SIMPLIFIED_LANGS = ("zh",)
 KOREAN = "ko"
-SENTENCE_PUNCT = set(".。!?！？;；:：,，、।")
+SENTENCE_PUNCT = set(_SENTENCE_PUNCT)  # the one set generation strips and merges (languages.punctuation)
 
 
 @register("chinese-simplified", "error", "Chinese labels and templates are in Simplified script (OpenCC t2s)")
@@ -32,49 +34,9 @@ def check_chinese_simplified(ctx: CheckContext) -> Finding:
 
 
 # ---------------------------------------------------------------------------------------------- Korean
-PARTICLES = {  # written form -> (form after a final consonant, form after a vowel); ㄹ takes the vowel form of 로
-    "은": ("은", "는"), "는": ("은", "는"), "이": ("이", "가"), "가": ("이", "가"),
-    "을": ("을", "를"), "를": ("을", "를"), "과": ("과", "와"), "와": ("과", "와"),
-}
-INSTRUMENTAL = ("으로", "로")  # also heads of 으로서/로서, 으로써/로써, 으로부터/로부터
-HANGUL_RUN = re.compile(r"[\uac00-\ud7a3]*")
-
-
-def hangul_final(word: str) -> Optional[str]:
-    """'consonant', 'rieul' (ㄹ), 'vowel', or None (unknown reading), as rml_lama.dataset.morphology reads a label."""
-
-    return korean_final_sound(word)
-
-
-def particle_error(final: Optional[str], tail: str) -> Optional[str]:
-    """Why the particle opening `tail` disagrees with a word whose final sound is `final` (None: it agrees)."""
-    if final is None or not tail:
-        return None
-    if tail in PARTICLES:
-        consonant, vowel = PARTICLES[tail]
-        wanted = consonant if final == "consonant" or (final == "rieul") else vowel
-        return None if tail == wanted else f"{tail} after a {final}-final word (wants {wanted})"
-    if tail.startswith(INSTRUMENTAL[0]):
-        return None if final == "consonant" else f"으로 after a {final}-final word (wants 로)"
-    if tail.startswith(INSTRUMENTAL[1]):
-        return None if final in ("vowel", "rieul") else "로 after a consonant-final word (wants 으로)"
-    return None
-
-
-def korean_row_error(query: str, subject: str, obj: str) -> Optional[str]:
-    at = query.find(subject)
-    if at >= 0:
-        tail = HANGUL_RUN.match(query, at + len(subject)).group()
-        error = particle_error(hangul_final(subject), tail)
-        if error:
-            return f"subject: {error}"
-    at = query.find(MASK)
-    if at >= 0:
-        tail = HANGUL_RUN.match(query, at + len(MASK)).group()
-        error = particle_error(hangul_final(obj), tail)
-        if error:
-            return f"object: {error}"
-    return None
+hangul_final = korean.korean_final_sound  # the reading generation uses
+particle_error = korean.particle_error
+korean_row_error = korean.row_error
 
 
 @register("korean-particles", "error",

@@ -17,14 +17,23 @@ from ..dataset.sources import read_fact_dir, read_template_dir
 from ..errors import InputError, RmlLamaError
 from ..frames import parallel_facts
 from ..paths import BUILD_REPORT_FILE
-from ..schema import CORE_LANGUAGES, FIELDS, LANGUAGES, F, Language, QueryRecord, proposed_language
+from ..schema import (
+    CORE_LANGUAGES,
+    FIELDS,
+    LANGUAGES,
+    F,
+    Language,
+    QueryRecord,
+    check_lang_code,
+    proposed_language,
+)
 from . import CHECKS
 from .expectations import Expectations, LanguageExpectation, load_expectations
 from .registry import Check, CheckContext, CheckResult, Finding, to_result
 from .report import ValidationReport, render_text, write_report
 from .runner import validate_frame
 
-NOT_FOR_A_PROPOSAL = ("core-parallel", "release-stats")  # a proposed language is never core; no stats.json yet
+NOT_FOR_A_PROPOSAL = ("core-parallel", "release-stats", "release-card")  # never core; no stats.json or card yet
 
 
 @dataclass
@@ -100,7 +109,7 @@ def _templates_per_relation(ctx: ProposalContext) -> Finding:
     return Finding(counts={p.lang: len(few)},
                    examples=[{"lang": p.lang, "fact_id": "", "template_id": rel, "text": "",
                               "detail": f"{n} template(s), want >= {minimum}"} for rel, n in few.items()],
-                   metric_name="templates per relation (mean)",
+                   metric_name="templates per relation (mean)", metric_kind="mean",
                    metric={p.lang: sum(counts) / len(counts) if counts else 0.0})
 
 
@@ -184,6 +193,7 @@ def add_language(release_dir: Path, proposal: Proposal, out: Path) -> Path:
 
 def validate_language(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    check_lang_code(args.lang, "--lang")  # it names the report folder and the new config's folder
     expectations = load_expectations()
     report, proposal = check_proposal(args.lang, Path(args.templates), Path(args.facts), Path(args.release),
                                       seed=args.seed, tokenizer=args.tokenizer, expectations=expectations)

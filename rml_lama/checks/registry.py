@@ -68,6 +68,7 @@ class Finding:
     failed_langs: Optional[set[str]] = None
     metric_name: Optional[str] = None
     metric: dict[str, float] = field(default_factory=dict)
+    metric_kind: str = "share"  # how the metric reads: a "share" (shown as %), a "mean" or a "count"
     problems: list[str] = field(default_factory=list)
     message: str = ""
 
@@ -84,6 +85,7 @@ class CheckResult:
     examples: list[dict]  # the first offending rows: lang, fact_id, template_id, text (+ detail)
     metric_name: Optional[str] = None
     metric: dict[str, float] = field(default_factory=dict)  # a per-language figure (rate, mean, share)
+    metric_kind: str = "share"  # "share" | "mean" | "count": how the report formats the metric
     failed_langs: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     description: str = ""
@@ -92,7 +94,7 @@ class CheckResult:
         return {
             "name": self.name, "severity": self.severity, "passed": self.passed, "message": self.message,
             "counts": self.counts, "examples": self.examples, "metric_name": self.metric_name,
-            "metric": self.metric, "failed_langs": self.failed_langs, "problems": self.problems,
+            "metric": self.metric, "metric_kind": self.metric_kind, "failed_langs": self.failed_langs, "problems": self.problems,
             "description": self.description,
         }
 
@@ -154,6 +156,6 @@ def to_result(check: Check, finding: Finding, ctx: CheckContext) -> CheckResult:
     return CheckResult(
         name=check.name, severity=check.severity, passed=passed, message=message, counts=counts,
         examples=(examples or [])[:MAX_EXAMPLES], metric_name=finding.metric_name,
-        metric={k: round(float(v), 4) for k, v in sorted(finding.metric.items())},
+        metric={k: round(float(v), 4) for k, v in sorted(finding.metric.items())}, metric_kind=finding.metric_kind,
         failed_langs=sorted(failed), problems=list(finding.problems), description=check.description,
     )

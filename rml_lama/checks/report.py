@@ -63,16 +63,24 @@ def metric_rows(report: ValidationReport) -> tuple[list[str], list[list[str]]]:
     rows = [["queries"] + [f"{report.figures['queries'].get(lang, 0):,}" for lang in report.languages]]
     for r in report.results:
         if r.metric_name and r.metric:
-            rows.append([r.metric_name] + [_format(r.metric.get(lang)) for lang in report.languages])
+            rows.append([r.metric_name] + [_format(r.metric.get(lang), r.metric_kind) for lang in report.languages])
     return header, rows
 
 
-def _format(value) -> str:
+def _format(value, kind: str = "share") -> str:
     if value is None:
         return "-"
-    if value > 1 and float(value).is_integer():
+    if kind == "share":
+        return f"{value:.1%}"
+    if kind == "count":
         return f"{int(value):,}"
-    return f"{value:.1%}" if value <= 1 else f"{value:,.2f}"
+    return f"{value:,.2f}"
+
+
+CELLS = ("Each cell: ok, or the number of offending items in that language (rows, templates or texts, as the "
+         "check's description says); FAIL marks a language that fails the check, a number alone is within its "
+         "tolerance.")
+FIGURES = "Figures per language (shares in %, means with two decimals, counts as whole numbers)."
 
 
 def text_table(header: list[str], rows: list[list[str]]) -> str:
@@ -96,7 +104,7 @@ def summary_line(report: ValidationReport) -> str:
 
 
 def render_text(report: ValidationReport) -> str:
-    parts = [text_table(*check_rows(report)), "", text_table(*metric_rows(report))]
+    parts = [CELLS, text_table(*check_rows(report)), "", FIGURES, text_table(*metric_rows(report))]
     for r in report.results:
         if not r.passed:
             parts.append(f"\n{r.name} ({r.severity}): {r.message}")
@@ -113,8 +121,8 @@ def render_markdown(report: ValidationReport) -> str:
         "# RML-LAMA validation report", "",
         f"**{summary_line(report)}**", "",
         "- " + "\n- ".join(f"{key}: `{value}`" for key, value in p.items()), "",
-        "## Checks (offending items per language)", "", markdown_table(*check_rows(report)), "",
-        "## Figures per language", "", markdown_table(*metric_rows(report)), "",
+        "## Checks (offending items per language)", "", CELLS, "", markdown_table(*check_rows(report)), "",
+        "## Figures per language", "", FIGURES, "", markdown_table(*metric_rows(report)), "",
         "## Check descriptions", "",
     ]
     lines += [f"- `{r.name}` ({r.severity}): {r.description}" for r in report.results]

@@ -127,6 +127,12 @@ def validate_release(
                             cache_dir=cache_dir, workers=workers, progress=progress, provenance=provenance)
     if tokenizer:
         report.provenance["tokenizer"] = tokenizer
+    from ..dataset.review import review_markdown, review_table
+
+    reviewed = {lang: row for lang, row in review_table().items()
+                if row.get("release") and provenance["release_checksum"].startswith(str(row["release"]))}
+    if reviewed:  # the recorded native review of this very release (validation/review/<lang>.jsonl)
+        report.extra["Native review (validation/review, OK / minor / major)"] = review_markdown(reviewed)
     return report
 
 

@@ -21,16 +21,34 @@ def check_mask_slot(ctx: CheckContext) -> Finding:
 
 @register("subject-present", "error", "the subject label appears in its query (after Unicode and case normalisation)")
 def check_subject_present(ctx: CheckContext) -> Finding:
-    rows = zip(ctx.normalized(F.SUB_LABEL), ctx.normalized(F.QUERY), ctx.column(F.LANG))
-    return Finding(bad=ctx.series([subject_stem(subject, lang) not in query for subject, query, lang in rows]))
+    rows = zip(ctx.normalized(F.SUB_LABEL), ctx.normalized(F.QUERY), ctx.column(F.LANG), ctx.column(F.SUB_LABEL))
+    return Finding(bad=ctx.series([not subject_spelled(subject, query, lang, raw)
+                                   for subject, query, lang, raw in rows]))
 
 
 def subject_stem(subject: str, lang: str) -> str:
     """The part of the subject a correct query must spell: Hungarian lengthens a final a/e before a suffix
-    (Mona Lisa -> Mona Lisát), so its final vowel may change."""
+    (Mona Lisa -> Mona Lisát), so its final vowel may change; a French label's own article fuses with de/à
+    (Le Caire -> du Caire, Les Verts -> des Verts), so it may be gone."""
     if lang == "hu" and len(subject) > 1 and subject[-1] in "ae":
         return subject[:-1]
+    if lang == "fr":
+        return re.sub(r"^(le |les |la |l'|l’)", "", subject)
     return subject
+
+
+def subject_spelled(subject: str, query: str, lang: str, label: str = "") -> bool:
+    """Whether the (normalised) query spells the (normalised) subject: whole, or as `subject_stem`; in Finnish
+    also as the genitive generation gives the raw `label` (Helsinki -> Helsingin, Uusikaupunki ->
+    Uudenkaupungin, Yhdistynyt kuningaskunta -> Yhdistyneen kuningaskunnan)."""
+    if subject_stem(subject, lang) in query:
+        return True
+    if lang == "fi" and label:
+        from ..dataset.languages.finnish import genitive
+
+        form = genitive(label)
+        return form is not None and normalize(form) in query
+    return False
 
 
 UNSPACED_WORD_SCRIPTS = ("Han", "Japanese", "Hangul")  # no word boundary to rely on (Korean glues particles)

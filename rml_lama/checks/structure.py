@@ -95,7 +95,7 @@ def check_core_parallel(ctx: CheckContext) -> Finding:
         examples += [{"lang": lang, "fact_id": fact, "template_id": "", "text": "",
                       "detail": "core fact missing in this language"} for fact in missing[:2]]
     return Finding(counts=counts, examples=examples, problems=problems,
-                   metric_name="core facts", metric={lang: len(facts.get(lang, ())) for lang in present})
+                   metric_name="core facts", metric_kind="count", metric={lang: len(facts.get(lang, ())) for lang in present})
 
 
 @register("release-stats", "error", "stats.json (and so the card) agrees with the rows and the parquet checksum")

@@ -22,7 +22,7 @@ from statistics import mean
 from typing import Optional, Union
 
 from ..errors import InputError
-from ..paths import CURATED_TEMPLATES
+from ..paths import CURATED_TEMPLATES, REVIEWED_TEMPLATES
 from ..schema import (
     CORE_LANGUAGES,
     EXTENDED_LANGUAGES,
@@ -59,6 +59,8 @@ class Candidate:
     pattern: str
     source: str  # one of schema.TEMPLATE_SOURCES
     aligned_id: Optional[str] = None
+    subject_form: Optional[str] = None  # a slot form of a reviewed template (morphology.SLOT_FORMS)
+    object_form: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,9 @@ class PreparedTemplate:
     aligned_id: Optional[str]
     object_final: bool
     template_id: str
+    subject_form: Optional[str] = None
+    object_form: Optional[str] = None
+    answer_hint: bool = False
 
 
 @dataclass
@@ -103,12 +108,8 @@ class Rejections:
 
 
 # ------------------------------------------------------------------------------------------ templates
-def curated_candidates(path: Union[str, Path] = CURATED_TEMPLATES) -> dict[str, list[Candidate]]:
-    """The project's curated templates ({"relation", "lang", "pattern", "note"} per line), by language."""
-    path = Path(path)
-    if not path.is_file():
-        return {}
-    out: dict[str, list[Candidate]] = defaultdict(list)
+def _template_lines(path: Path):
+    """(line, object, relation, lang) of each line of a curated template file, relation and language checked."""
     for line, obj in iter_json_lines(path.read_bytes(), path):
         relation = field_value(obj, "relation", str, path, line)
         lang = field_value(obj, "lang", str, path, line)
@@ -118,8 +119,58 @@ def curated_candidates(path: Union[str, Path] = CURATED_TEMPLATES) -> dict[str, 
             language(lang)
         except ValueError:
             raise InputError(f"unknown language {lang!r}", path, line, "lang") from None
+        yield line, obj, relation, lang
+
+
+def curated_candidates(path: Union[str, Path] = CURATED_TEMPLATES) -> dict[str, list[Candidate]]:
+    """The project's curated templates ({"relation", "lang", "pattern", "note"} per line), by language."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    out: dict[str, list[Candidate]] = defaultdict(list)
+    for line, obj, relation, lang in _template_lines(path):
         out[lang].append(Candidate(relation, field_value(obj, "pattern", str, path, line), "curated"))
     return dict(out)
+
+
+REVIEW_STATES = ("ok", "rejected")
+
+
+def reviewed_candidates(path: Union[str, Path] = REVIEWED_TEMPLATES) -> dict[str, list[Candidate]]:
+    """The reviewed templates ({"relation", "lang", "pattern", "review"} per line; slot forms such as
+    "[X:gen]" in the pattern), by language; only those whose review is "ok". Empty when the file is absent."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    out: dict[str, list[Candidate]] = defaultdict(list)
+    for line, obj, relation, lang in _template_lines(path):
+        review = field_value(obj, "review", str, path, line)
+        if review not in REVIEW_STATES:
+            raise InputError(f"unknown review state {review!r}; known: {', '.join(REVIEW_STATES)}", path, line, "review")
+        if review != "ok":
+            continue
+        pattern, subject_form, object_form = morphology.split_slot_forms(field_value(obj, "pattern", str, path, line))
+        out[lang].append(Candidate(relation, pattern, "curated", None, subject_form, object_form))
+    return dict(out)
+
+
+def credit_sources(reviewed: Sequence[Candidate], offered: Sequence[Candidate], lang: str) -> list[Candidate]:
+    """The reviewed templates, each credited to the first source that offers the same wording (a source
+    template kept because it passed review); those written here stay "curated"."""
+    first: dict[tuple[str, str], Candidate] = {}
+    for candidate in offered:
+        repaired, _ = morphology.repair_template(
+            morphology.to_simplified(candidate.pattern) if lang == "zh" else candidate.pattern, lang)
+        if repaired is not None:
+            first.setdefault((candidate.relation, near_duplicate_key(repaired)), candidate)
+    out = []
+    for candidate in reviewed:
+        match = first.get((candidate.relation, near_duplicate_key(morphology.normalize_template(candidate.pattern, lang))))
+        if match is not None and match.source != "curated":
+            candidate = Candidate(candidate.relation, candidate.pattern, match.source, match.aligned_id,
+                                  candidate.subject_form, candidate.object_form)
+        out.append(candidate)
+    return out
 
 
 def source_candidates(sources: SourceSet, lang: str, curated: Sequence[Candidate] = ()) -> list[Candidate]:
@@ -211,7 +262,27 @@ def _prepare_one(candidate: Candidate, lang: str, rejected: Rejections) -> Optio
         relation=candidate.relation, lang=lang, template=template, source=candidate.source,
         aligned_id=candidate.aligned_id, object_final=morphology.is_object_final(template, lang),
         template_id=template_id(candidate.relation, lang, template),
+        subject_form=candidate.subject_form, object_form=candidate.object_form,
+        answer_hint=template_answer_hint(template, lang, candidate.object_form),
     )
+
+
+HINT_PROBES: dict[str, tuple[str, ...]] = {
+    "en": ("Paris", "United States", "actor", "engineer", "Islam"),
+    "fr": ("Paris", "France", "Japon", "Iran", "États-Unis", "anglais", "Zorglub"),
+    "hu": ("Párizs", "Berlin", "Győr", "Afrika"),
+    "ko": ("서울", "파리", "런던"),
+}
+"""Answers of every form the rules tell apart (article class, initial and final sound, vowel harmony)."""
+
+
+def template_answer_hint(template: str, lang: str, object_form: Optional[str] = None) -> bool:
+    """True when the text around [MASK] depends on the answer: filled with answers of different forms, the
+    template gives different queries (an article, a/an, elision, a particle or suffix that agrees)."""
+    probes = HINT_PROBES.get(lang)
+    if not probes:
+        return False
+    return len({morphology.fill_object_mask(template, lang, probe, object_form) for probe in probes}) > 1
 
 
 def _select(templates: list[PreparedTemplate], max_templates: Optional[int], lang: str,
@@ -329,7 +400,7 @@ def _filled_queries(fact: Fact, lang: str, templates: Sequence[PreparedTemplate]
     needle = fact.obj_label.casefold()
     filled = []
     for template in templates:
-        query, reason = _fill_query(template.template, lang, fact)
+        query, reason = _fill_query(template, lang, fact)
         if reason is None and _spells(needle, query, lang):
             reason = "object-in-query"
         if reason:
@@ -353,17 +424,17 @@ def _distinct_records(fact: Fact, lang: str, filled: Sequence[tuple[PreparedTemp
             fact_id=fact_id, relation=fact.relation, lang=lang, sub_uri=fact.sub_uri, obj_uri=fact.obj_uri,
             sub_label=fact.sub_label, obj_label=fact.obj_label, template_id=template.template_id,
             template=template.template, query=query, object_final=template.object_final,
-            source=template.source, aligned_id=template.aligned_id,
+            source=template.source, aligned_id=template.aligned_id, answer_hint=template.answer_hint,
         ))
     return records
 
 
-def _fill_query(template: str, lang: str, fact: Fact) -> tuple[Optional[str], Optional[str]]:
+def _fill_query(template: PreparedTemplate, lang: str, fact: Fact) -> tuple[Optional[str], Optional[str]]:
     """(query, None), or (None, the reason it cannot be filled)."""
-    with_subject = morphology.fill_subject(template, lang, fact.sub_label)
+    with_subject = morphology.fill_subject(template.template, lang, fact.sub_label, template.subject_form)
     if with_subject is None:
-        return None, "subject-fill"
-    query = morphology.fill_object_mask(with_subject, lang, fact.obj_label)
+        return None, f"subject-fill{':' + template.subject_form if template.subject_form else ''}"
+    query = morphology.fill_object_mask(with_subject, lang, fact.obj_label, template.object_form)
     if query is None:
         return None, "object-fill"
     query = morphology.merge_final_punctuation(query, lang)
@@ -375,8 +446,14 @@ def _fill_query(template: str, lang: str, fact: Fact) -> tuple[Optional[str], Op
 def language_queries(lang: str, facts: dict[Key, Fact], templates: dict[str, list[PreparedTemplate]],
                      keys: Iterable[Key], rejected: Rejections) -> dict[Key, list[QueryRecord]]:
     """Queries of the given fact keys in one language (keys without a fact in that language are skipped)."""
-    filled = {key: _filled_queries(facts[key], lang, templates.get(key[0], ()), rejected)
-              for key in keys if key in facts}
+    filled = {}
+    for key in keys:
+        if key not in facts:
+            continue
+        if subject_leaks(facts[key].sub_label, facts[key].obj_label):
+            rejected.add("queries", "subject-contains-object", lang, len(templates.get(key[0], ())))
+            continue
+        filled[key] = _filled_queries(facts[key], lang, templates.get(key[0], ()), rejected)
     keys_flat = iter(near_duplicate_keys([query for rows in filled.values() for _, query in rows]))  # one batch
     return {key: _distinct_records(facts[key], lang, rows, [next(keys_flat) for _ in rows], rejected)
             for key, rows in filled.items()}
@@ -391,6 +468,7 @@ def generate(
     require_object_final: bool = True,
     curated_path: Union[str, Path] = CURATED_TEMPLATES,
     progress: bool = False,
+    reviewed_path: Union[str, Path] = REVIEWED_TEMPLATES,
 ) -> Generation:
     """Generate RML-LAMA: queries for the facts parallel across the core languages among `languages`.
 
@@ -409,15 +487,23 @@ def generate(
     rejected = Rejections()
     convert = LabelConverter()
     curated = curated_candidates(curated_path)
+    reviewed = reviewed_candidates(reviewed_path)
 
     langs = _progress(core + extended, progress, "templates and facts")
-    templates = {lang: prepare_templates(source_candidates(sources, lang, curated.get(lang, ())), lang,
-                                         rejected, max_templates) for lang in langs}
+    templates = {}
+    for lang in langs:
+        offered = source_candidates(sources, lang, curated.get(lang, ()))
+        if lang in reviewed:  # a reviewed language: only its reviewed templates, credited to their source
+            rejected.add("templates", "not-in-review", lang, len(offered))
+            templates[lang] = prepare_templates(credit_sources(reviewed[lang], offered, lang), lang, rejected, None)
+        else:
+            templates[lang] = prepare_templates(offered, lang, rejected, max_templates)
     facts, zh_report, relabelled = _facts_per_language(sources, core + extended, rejected, convert)
 
     with_facts = {key[0] for lang in core for key in facts[lang]}
     relations = _usable_relations(templates, core, with_facts, min_rephrasings, require_object_final, rejected)
     candidates = _parallel_keys(facts, core, relations, rejected)
+    candidates = _without_leaks(candidates, facts, core, rejected)
     per_lang = {lang: language_queries(lang, facts[lang], templates[lang], candidates, rejected)
                 for lang in _progress(core, progress, "core queries")}
     kept = _keep_complete_facts(candidates, per_lang, core, min_rephrasings, require_object_final, rejected)
@@ -497,6 +583,35 @@ def _parallel_keys(facts: dict[str, dict[Key, Fact]], core: Sequence[str], relat
             continue
         keys.append(key)
     return keys
+
+
+def subject_leaks(sub_label: str, obj_label: str) -> bool:
+    """True when the object label (NFKC, case-folded, spaces collapsed) is spelled inside the subject label or
+    its qualifier: "Indianapolis" -> Indiana, "Louis Ferdinand (Saksan prinssi)" -> Saksa (by its stem)."""
+    from ..text import normalize
+
+    sub, obj = normalize(sub_label), normalize(obj_label).strip()
+    unspaced = not obj.isascii() and all(not ch.isspace() for ch in obj) and any(
+        "\u3040" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7a3" for ch in obj)
+    if len(obj) < (2 if unspaced else 3):  # "R", "C", "中": a letter is not a leak
+        return False
+    if obj in sub:
+        return unspaced or len(obj) >= 4 or re.search(rf"(?<!\w){re.escape(obj)}(?!\w)", sub) is not None
+    # an inflected stem: Saksa -> "Saksan"; only for words long enough to be a name, not a syllable
+    stem = obj[:-1] if len(obj) >= 5 and " " not in obj else None
+    return stem is not None and re.search(rf"(?<!\w){re.escape(stem)}", sub) is not None
+
+
+def _without_leaks(keys: Sequence[Key], facts: dict[str, dict[Key, Fact]], core: Sequence[str],
+                   rejected: Rejections) -> list[Key]:
+    kept = []
+    for key in keys:
+        leak = next((lang for lang in core if subject_leaks(facts[lang][key].sub_label, facts[lang][key].obj_label)), None)
+        if leak is None:
+            kept.append(key)
+        else:
+            rejected.add("facts", f"subject-contains-object:{leak}")
+    return kept
 
 
 def _keep_complete_facts(keys: Sequence[Key], per_lang: dict[str, dict[Key, list[QueryRecord]]],

@@ -7,7 +7,11 @@ Pure functions, no torch; used by `rml_lama.dataset.generate` on the dataset bui
   surface form per language (spacing, one sentence-final punctuation mark).
 - `lexicon_accepts`: the curated relation lexicon (data/curated/relation_lexicon.json).
 - `fill_subject` / `fill_object_mask`: slot filling with Korean particle allomorphy and Hungarian vowel
-  harmony (the particle or suffix glued to a slot agrees with the word that fills it).
+  harmony (the particle or suffix glued to a slot agrees with the word that fills it), and the slot forms of
+  the reviewed templates (Finnish genitive, English/French/Hungarian articles, French prepositions of place).
+
+The rules of each language live in `rml_lama.dataset.languages` (one module per family of rules), which the
+validator's checks import too.
 - `is_object_final`: whether only punctuation or a sentence-final tail follows the object slot.
 """
 from __future__ import annotations
@@ -21,21 +25,11 @@ from typing import Optional
 from rml_lama.schema import MASK, OBJECT_SLOT, SUBJECT_SLOT, language
 
 from ..paths import RELATION_LEXICON
-
-# ------------------------------------------------------------------------------------------- Chinese
-
-
-@lru_cache(maxsize=1)
-def _t2s_converter():
-    import opencc  # imported lazily: only Chinese needs it
-
-    return opencc.OpenCC("t2s")
-
-
-def to_simplified(text: str) -> str:
-    """Traditional -> Simplified Chinese with opencc's 't2s' dictionaries (the converter is built once)."""
-    return _t2s_converter().convert(text)
-
+from .languages import english, finnish, french, hungarian, korean
+from .languages.chinese import to_simplified
+from .languages.hungarian import _hu_suffix_family, hungarian_harmony  # noqa: F401  (re-exported)
+from .languages.korean import korean_final_sound  # noqa: F401  (re-exported)
+from .languages.punctuation import SENTENCE_PUNCT, ends_in_punctuation_or_space
 
 # ----------------------------------------------------------------------------------- slots and repair
 
@@ -119,7 +113,7 @@ def _hu_glue_repair(match: re.Match) -> str:
 
 # -------------------------------------------------------------------------------------- normalization
 
-_FINAL_STRIP = ".。．!！?？,，、;；:：।،"
+_FINAL_STRIP = SENTENCE_PUNCT
 _SPACE_RE = re.compile(r"\s+")
 
 
@@ -221,312 +215,25 @@ def lexicon_accepts(template: str, relation: str, lang: str) -> bool:
     return any(word.casefold() in text for word in words)
 
 
-# ------------------------------------------------------------------------------------ Korean particles
-
-_VOWEL, _RIEUL, _CONSONANT = "vowel", "rieul", "consonant"
-
-# (form after a consonant, form after a vowel, neutral written form). 으로/로 also takes 로 after ㄹ.
-_KO_PARTICLES: tuple[tuple[str, str, str], ...] = (
-    ("이었습니다", "였습니다", "(이)었습니다"),
-    ("이었어요", "였어요", "(이)었어요"),
-    ("이었다", "였다", "(이)었다"),
-    ("이에요", "예요", "(이)에요"),
-    ("이라고", "라고", "(이)라고"),
-    ("이라는", "라는", "(이)라는"),
-    ("이라", "라", "(이)라"),
-    ("이며", "며", "(이)며"),
-    ("이고", "고", "(이)고"),
-    ("이나", "나", "(이)나"),
-    ("이랑", "랑", "(이)랑"),
-    ("으로", "로", "(으)로"),
-    ("은", "는", "은(는)"),
-    ("이", "가", "이(가)"),
-    ("을", "를", "을(를)"),
-    ("과", "와", "과(와)"),
-)
-# The copula 이다 is also correct after a vowel (다 is its optional contraction): 다 after a consonant
-# becomes 이다, 이다 is never changed.
-_KO_COPULA = ("이다", "다")
-# What may follow a particle inside the glued run: "로부터", "로서", "와의", "로는", ...
-_KO_CONTINUATIONS = ("", "의", "부터", "서", "써", "는", "도", "만")
-
-_KO_LETTER_FINAL = dict.fromkeys("ABCDEFGHIJKOPQRSTUVWXYZ", _VOWEL)
-_KO_LETTER_FINAL.update({"L": _RIEUL, "M": _CONSONANT, "N": _CONSONANT})  # 엘, 엠, 엔
-# Sino-Korean digit names: 영 일 이 삼 사 오 육 칠 팔 구.
-_KO_DIGIT_FINAL = {
-    "0": _CONSONANT, "1": _RIEUL, "2": _VOWEL, "3": _CONSONANT, "4": _VOWEL,
-    "5": _VOWEL, "6": _CONSONANT, "7": _RIEUL, "8": _RIEUL, "9": _VOWEL,
-}
-# Trailing zeros: 십 백 천 (1-3 zeros), then 만 억 조 경 for each group of four.
-_KO_ZEROS_FINAL = {1: _CONSONANT, 2: _CONSONANT, 3: _CONSONANT}
-_KO_MYRIAD_FINAL = {1: _CONSONANT, 2: _CONSONANT, 3: _VOWEL, 4: _CONSONANT}
-
-
-@lru_cache(maxsize=1 << 16)
-def korean_final_sound(label: str) -> Optional[str]:
-    """'vowel', 'rieul' (final ㄹ) or 'consonant' for the sound a Korean reader ends `label` with, or None.
-
-    Hangul syllables by their final consonant (batchim); digits by their Sino-Korean reading ("3" 삼,
-    "2" 이, "10" 십, "1000" 천); a final upper-case Latin letter (an acronym) by its letter name ("L" 엘,
-    "M" 엠, "N" 엔, the others end in a vowel). A trailing parenthesis is skipped ("커피 (음료)" -> 커피).
-    None when the reading is unknown (a Latin word, Han characters, ...).
-    """
-    text = label.strip()
-    while text.endswith(")") and "(" in text:
-        text = text[: text.rindex("(")].rstrip()
-    text = text.rstrip(" .,!?\"'”’」』")
-    if not text:
-        return None
-    last = text[-1]
-    if "\uac00" <= last <= "\ud7a3":
-        batchim = (ord(last) - 0xAC00) % 28
-        return _VOWEL if batchim == 0 else _RIEUL if batchim == 8 else _CONSONANT
-    if last.isascii() and last.isdigit():
-        return _korean_number_final(text)
-    if last.isascii() and last.isalpha():
-        run = re.search(r"[A-Za-z]+$", text).group(0)
-        return _KO_LETTER_FINAL[last] if run.isupper() else None
-    return None
-
-
-def _korean_number_final(text: str) -> str:
-    digits = re.search(r"[0-9]+$", text).group(0)
-    after_point = text[: -len(digits)].endswith(".")
-    significant = digits.rstrip("0")
-    zeros = len(digits) - len(significant)
-    if zeros == 0 or not significant or after_point:
-        return _KO_DIGIT_FINAL[digits[-1]]
-    if zeros % 4:
-        return _KO_ZEROS_FINAL[zeros % 4]
-    return _KO_MYRIAD_FINAL.get(zeros // 4, _CONSONANT)
-
-
-def _korean_candidates() -> tuple[tuple[str, str, Optional[str], str], ...]:
-    """(form found in a template, consonant form, vowel form, neutral form), longest forms first."""
-    candidates = []
-    for consonant_form, vowel_form, neutral in _KO_PARTICLES:
-        for form in (consonant_form, vowel_form):
-            candidates.append((form, consonant_form, vowel_form, neutral))
-    for form in _KO_COPULA:
-        candidates.append((form, "이다", None, "이다"))
-    return tuple(sorted(candidates, key=lambda c: -len(c[0])))
-
-
-_KO_CANDIDATES = _korean_candidates()
-
-
-def _korean_particle(run: str, final: Optional[str]) -> Optional[tuple[str, str]]:
-    """(particle form, rest of run) for a glued Hangul run, or None when it starts with no known particle."""
-    if not run:
-        return None
-    for form, consonant_form, vowel_form, neutral in _KO_CANDIDATES:
-        rest = run[len(form):]
-        if not run.startswith(form) or rest not in _KO_CONTINUATIONS:
-            continue
-        if vowel_form is None:  # the copula: keep 이다 after a vowel, 다 -> 이다 after a consonant
-            chosen = form if final == _VOWEL else consonant_form
-        elif final == _VOWEL or (final == _RIEUL and consonant_form == "으로"):
-            chosen = vowel_form
-        elif final in (_RIEUL, _CONSONANT):
-            chosen = consonant_form
-        else:
-            chosen = neutral
-        return chosen, rest
-    return None
-
-
-def _fill_korean(text: str, slot: str, filler: str, label: str) -> str:
-    final = korean_final_sound(label)
-    if not _slot_run_re(slot).search(text).group(1):  # nothing glued to the slot
-        return text.replace(slot, filler, 1)
-
-    def replace(match: re.Match) -> str:
-        run = match.group(1)
-        particle = _korean_particle(run, final)
-        if particle is None:
-            return filler + run
-        return filler + particle[0] + particle[1]
-
-    return _slot_run_re(slot).sub(replace, text, count=1)
-
-
-@lru_cache(maxsize=8)
-def _slot_run_re(slot: str) -> re.Pattern:
-    return re.compile(re.escape(slot) + r"([\uac00-\ud7a3]*)")
-
-
-# --------------------------------------------------------------------------------- Hungarian suffixes
-
-_HU_BACK, _HU_FRONT, _HU_ROUNDED = "back", "front", "rounded"
-_HU_BACK_VOWELS = set("aáoóuú")
-_HU_ROUNDED_VOWELS = set("öőüű")
-_HU_NEUTRAL_VOWELS = set("iíé")
-_HU_VOWELS = _HU_BACK_VOWELS | _HU_ROUNDED_VOWELS | _HU_NEUTRAL_VOWELS | {"e"}
-_HU_LETTERS = set("abcdefghijklmnopqrstuvwxyz") | _HU_VOWELS
-# Consonants after which the accusative is a bare -t (Berlint, Párizst, Londont); after the others it takes the
-# linking vowel o/e/ö (Madridot, Budapestet, Pekinget). Lowering stems (ház -> házat) are native common nouns.
-_HU_BARE_T_CONSONANTS = ("j", "l", "ly", "n", "ny", "r", "s", "sz", "z", "zs")
-_HU_DIGRAPHS = ("dzs", "cs", "dz", "gy", "ly", "ny", "sz", "ty", "zs")  # longest first
-_HU_CONSONANTS = set("bcdfghjklmnprstvz")
-
-# family -> (back, front unrounded, front rounded) forms; the suffixes a slot can carry in the sources.
-_HU_SUFFIXES: dict[str, tuple[str, str, str]] = {
-    "inessive": ("ban", "ben", "ben"),
-    "illative": ("ba", "be", "be"),
-    "elative": ("ból", "ből", "ből"),
-    "sublative": ("ra", "re", "re"),
-    "delative": ("ról", "ről", "ről"),
-    "dative": ("nak", "nek", "nek"),
-    "adessive": ("nál", "nél", "nél"),
-    "ablative": ("tól", "től", "től"),
-    "allative": ("hoz", "hez", "höz"),
-    "superessive": ("on", "en", "ön"),
-    "instrumental": ("val", "vel", "vel"),
-    "translative": ("vá", "vé", "vé"),
-    "accusative": ("ot", "et", "öt"),
-    "terminative": ("ig", "ig", "ig"),
-    "causal": ("ért", "ért", "ért"),
-    "essive": ("ként", "ként", "ként"),
-}
-_HU_SUFFIX_FAMILY: dict[str, str] = {form: family for family, forms in _HU_SUFFIXES.items() for form in forms}
-_HU_SUFFIX_FAMILY.update({"t": "accusative", "at": "accusative", "n": "superessive",
-                          "al": "instrumental", "el": "instrumental"})
-
-
-def _hu_suffix_family(suffix: str) -> Optional[str]:
-    return _HU_SUFFIX_FAMILY.get(suffix.casefold())
-
-
-def hungarian_harmony(word: str) -> Optional[str]:
-    """'back', 'front' or 'rounded' (front rounded) vowel harmony of the last word of `word`, or None.
-
-    Decided by the last vowel (rounded when it is ö, ő, ü, ű: Győr); the neutral vowels i, í, é defer to an
-    earlier vowel (Párizs, Madrid -> back; Berlin, Helsinki, Zürich -> front). None (unsafe) for acronyms, digits, words without a vowel letter and
-    words ending in a letter foreign to Hungarian spelling (x, w, q, y outside gy/ly/ny/ty).
-    """
-    last = re.split(r"[\s\-–]+", word.strip())[-1] if word.strip() else ""
-    if not last or any(ch.isdigit() for ch in last) or (len(last) > 1 and last.isupper()):
-        return None
-    lower = last.casefold()
-    if lower[-1] not in _HU_LETTERS or lower[-1] in "xwq":
-        return None
-    if lower.endswith("y") and not lower.endswith(("gy", "ly", "ny", "ty")):
-        return None
-    vowels = [ch for ch in lower if ch in _HU_VOWELS]
-    if not vowels:
-        return None
-    if vowels[-1] in _HU_ROUNDED_VOWELS:
-        return _HU_ROUNDED
-    for vowel in reversed(vowels):
-        if vowel in _HU_BACK_VOWELS:
-            return _HU_BACK
-        if vowel not in _HU_NEUTRAL_VOWELS:
-            return _HU_FRONT
-    return _HU_FRONT  # only i, í, é
-
-
-def _hu_final_consonant(word: str) -> Optional[str]:
-    """The final consonant letter of a word, digraphs included (sz, zs, cs, gy, ly, ny, ty, dz, dzs)."""
-    lower = word.strip().casefold()
-    for digraph in _HU_DIGRAPHS:
-        if lower.endswith(digraph):
-            return digraph
-    return lower[-1] if lower and lower[-1] in _HU_CONSONANTS else None
-
-
-def _hu_suffix_form(family: str, word: str) -> Optional[str]:
-    """The suffix of `family` that agrees with `word`, as written after a hyphen ("-ban", "-nal", "-ot"),
-    or None when unsafe."""
-    harmony = hungarian_harmony(word)
-    if harmony is None:
-        return None
-    back, front, rounded = _HU_SUFFIXES[family]
-    form = {_HU_BACK: back, _HU_FRONT: front, _HU_ROUNDED: rounded}[harmony]
-    ends_in_vowel = word.strip()[-1].casefold() in _HU_VOWELS
-    if ends_in_vowel:
-        return {"superessive": "n", "accusative": "t"}.get(family, form)
-    consonant = _hu_final_consonant(word)
-    if consonant is None:
-        return None
-    if family in ("instrumental", "translative"):  # the v assimilates: Londonnal, Párizzsal, CNN-nel
-        return consonant + form[1:]
-    if family == "accusative":  # bare -t after j l ly n ny r s sz z zs, else a linking vowel (Madridot)
-        return "t" if consonant in _HU_BARE_T_CONSONANTS else form
-    return form
-
-
-def _hu_attached(word: str, family: str, form: str) -> str:
-    """The word with the suffix attached: Afrika+ban -> Afrikában, Párizs+zsal -> Párizzsal, Bonn+nal -> Bonnal."""
-    stem = _hu_lengthened(word)
-    if family not in ("instrumental", "translative") or stem[-1].casefold() in _HU_VOWELS:
-        return stem + form
-    consonant = _hu_final_consonant(stem)
-    lower = stem.casefold()
-    if len(consonant) == 1 and lower.endswith(consonant * 2):  # Bonn: no third n
-        return stem + form[len(consonant):]
-    # double the consonant, a digraph by its first letter: London -> Londonn-al, Párizs -> Párizzs-al
-    return stem[: len(stem) - len(consonant)] + stem[len(stem) - len(consonant)] + stem[len(stem) - len(consonant):] + form[len(consonant):]
-
-
-def _hu_lengthened(word: str) -> str:
-    """Final a/e lengthen before a suffix: Afrika -> Afriká(ban), Firenze -> Firenzé(ben)."""
-    stripped = word.rstrip()
-    if stripped.endswith("a"):
-        return stripped[:-1] + "á"
-    if stripped.endswith("e"):
-        return stripped[:-1] + "é"
-    return stripped
-
-
-_HU_GLUED_RE = r"(?:-([^\W\d_]+))?"
-
-
-@lru_cache(maxsize=8)
-def _hu_slot_re(slot: str) -> re.Pattern:
-    return re.compile(re.escape(slot) + _HU_GLUED_RE)
-
-
-def _fill_hungarian(text: str, slot: str, label: str, filler: Optional[str]) -> Optional[str]:
-    """Fill `slot` with the label (filler None) or with `filler` (the mask), agreeing a glued suffix.
-
-    A subject is written with the suffix attached (Párizsban, Afrikában); the mask keeps the hyphen
-    ("[MASK]-ban") so that the gold label itself is what the model must produce.
-    """
-    match = _hu_slot_re(slot).search(text)
-    if match is None:
-        return None
-    suffix = match.group(1)
-    if suffix is None:
-        replacement = label if filler is None else filler
-    else:
-        family = _hu_suffix_family(suffix)
-        form = _hu_suffix_form(family, label) if family else None
-        if form is None:
-            return None
-        replacement = _hu_attached(label, family, form) if filler is None else f"{filler}-{form}"
-    before = _hu_article(text[: match.start()], label)
-    return before + replacement + text[match.end():]
-
-
-_HU_ARTICLE_RE = re.compile(r"(?:^|(?<=\W))([Aa]z?) $")
-
-
-def _hu_article(before: str, label: str) -> str:
-    """The definite article just before the slot agrees with the label: "az" before a vowel, else "a"."""
-    found = _HU_ARTICLE_RE.search(before)
-    first = label.strip()[:1].casefold()
-    if found is None or not first.isalpha():
-        return before
-    article = "az" if first in _HU_VOWELS else "a"
-    if found.group(1)[0].isupper():
-        article = article.capitalize()
-    return before[: found.start(1)] + article + " "
-
-
 # ------------------------------------------------------------------------------------------- filling
 
 
-def fill_subject(template: str, lang: str, subject: str) -> Optional[str]:
+SLOT_FORM_RE = re.compile(r"\[([XY]):(gen|def|loc|indef)\]")
+SLOT_FORMS = {"gen": "genitive (fi)", "def": "with the definite article its label takes (en, fr, hu)",
+              "loc": "with the preposition of place its label takes (fr: à, en, au, aux)",
+              "indef": "after a/an agreeing with it (en)"}
+"""Forms a reviewed template may ask of a slot: `[X:gen]`, `[Y:def]`, ... (data/curated/reviewed_templates)."""
+
+
+def split_slot_forms(pattern: str) -> tuple[str, Optional[str], Optional[str]]:
+    """("[X] ... [Y]", subject form, object form) of a pattern with optional slot forms ("[X:gen] ... [Y]")."""
+    forms = {"X": None, "Y": None}
+    for match in SLOT_FORM_RE.finditer(pattern):
+        forms[match.group(1)] = match.group(2)
+    return SLOT_FORM_RE.sub(lambda m: f"[{m.group(1)}]", pattern), forms["X"], forms["Y"]
+
+
+def fill_subject(template: str, lang: str, subject: str, form: Optional[str] = None) -> Optional[str]:
     """Replace `[X]` by the subject label, agreeing what is glued to the slot; None = drop this query.
 
     Korean: a particle glued to the slot (은/는, 이/가, 을/를, 과/와, 으로/로, 이라고/라고, 였다/이었다, 다/이다...)
@@ -535,26 +242,93 @@ def fill_subject(template: str, lang: str, subject: str) -> Optional[str]:
     follows the subject's vowel harmony and is attached (Párizsban, Afrikában, Londonnal, Madridot); the
     article a/az before the slot agrees; None where this cannot be done safely (an unknown suffix such as
     the adjectival -i, an acronym, a digit, a word ending in a letter foreign to Hungarian spelling).
-    Other languages, zh and ja included: plain replacement.
+    `form` (from a reviewed template): "gen" the Finnish genitive (`finnish.genitive`, None when the lexicon
+    has none), "def" the definite article the label takes (en the United States, fr la France with du/des/au/
+    aux/d' contraction and elision, hu a/az before a common noun). French "de"/"que" elide before any
+    vowel-initial subject (d'Italie). Other languages, zh and ja included: plain replacement.
     """
+    if form == "gen":
+        genitive = finnish.genitive(subject)
+        return None if genitive is None else _replace_at(template, SUBJECT_SLOT, genitive, lang)
+    at = template.index(SUBJECT_SLOT)
+    if (lang == "hu" and not template[at + len(SUBJECT_SLOT):].startswith("-")
+            and not re.search(r"(?:^|\W)[Aa]z? $", template[:at])):
+        form = "def"  # Hungarian: a common noun or a name headed by one takes a/az wherever it stands
+    if form == "def" or lang == "fr":  # French: elision and contraction at the slot's boundary too
+        return _replace_at(template, SUBJECT_SLOT, _with_article(subject, lang, form), lang)
     return _fill(template, lang, SUBJECT_SLOT, subject, None)
 
 
-def fill_object_mask(text: str, lang: str, obj_label: str) -> Optional[str]:
+def fill_object_mask(text: str, lang: str, obj_label: str, form: Optional[str] = None) -> Optional[str]:
     """Replace `[Y]` by `schema.MASK`; a Korean particle or Hungarian suffix glued to the slot agrees with the
-    gold object `obj_label`, so that the query is grammatical with its answer. None = drop this query.
+    gold object `obj_label`, so that the query is grammatical with its answer. With `form` "def", "loc" or
+    "indef" the article or preposition before the mask is the one the gold object takes (the query then
+    carries an answer hint); French elision before the mask follows the gold object too. None = drop it.
     """
+    if lang == "fr":
+        at = text.index(OBJECT_SLOT)
+        before, after = text[:at], text[at + len(OBJECT_SLOT):]
+        chunk = _with_article(obj_label, lang, form)  # "la France", "en France", "à Paris", "Le Caire"
+        if chunk.startswith(("à Le ", "à Les ")):  # "au Caire": the label's own article would fuse
+            return None
+        joined = french.join(before, chunk)  # d'[MASK], du [MASK], l'[MASK]: elision follows the answer
+        if not joined.endswith(obj_label):  # "de" + "Le Havre" -> "du Havre": no whole label to mask
+            return None
+        return joined[: len(joined) - len(obj_label)] + MASK + after
+    if form in ("def", "indef"):
+        filled = _with_article(obj_label, lang, form)
+        head = filled[: len(filled) - len(obj_label)] if filled.endswith(obj_label) else ""
+        return _replace_at(text, OBJECT_SLOT, head + MASK, lang)
     return _fill(text, lang, OBJECT_SLOT, obj_label, MASK)
+
+
+def _with_article(label: str, lang: str, form: Optional[str]) -> str:
+    if lang == "en" and form == "def":
+        return english.definite(label)
+    if lang == "en" and form == "indef":
+        return english.indefinite(label) + " " + label
+    if lang == "fr" and form == "def":
+        return french.definite(label)
+    if lang == "fr" and form == "loc":
+        return french.locative(label)
+    if lang == "hu" and form == "def":
+        return hungarian.with_article(label)
+    return label
+
+
+def _replace_at(text: str, slot: str, chunk: str, lang: str) -> str:
+    """Put `chunk` in place of `slot`: French contraction/elision at the boundary, an article that opens the
+    sentence capitalised (The Netherlands, La France, A húsevő)."""
+    at = text.index(slot)
+    before, after = text[:at], text[at + len(slot):]
+    joined = french.join(before, chunk) if lang == "fr" else before + chunk
+    if lang == "en" and chunk.lower().startswith("the ") and chunk.endswith("s") and after.startswith("'s"):
+        after = "'" + after[2:]  # the Netherlands' capital
+    if not before and chunk[:1].islower() and (chunk.split(" ", 1)[0].split("'", 1)[0] in _ARTICLES
+                                                or _plain_lower_word(chunk)):
+        joined = joined[:1].upper() + joined[1:]  # La France; Rutile (not iPod, eBay)
+    return joined + after
+
+
+def _plain_lower_word(text: str) -> bool:
+    first = re.split(r"[\s\-]", text, maxsplit=1)[0]
+    return first.isalpha() and first.islower()
+
+
+_ARTICLES = {"the", "la", "le", "les", "l", "a", "az", "an"}
 
 
 def _fill(text: str, lang: str, slot: str, label: str, filler: Optional[str]) -> Optional[str]:
     if slot not in text:
         raise ValueError(f"template has no {slot}: {text!r}")
     shown = label if filler is None else filler
+    if filler is None and text.startswith(slot) and language(lang).spaced and lang not in ("ko", "hu") \
+            and _plain_lower_word(label):  # a sentence opens with a capital: Rutile, Pretzel
+        return text.replace(slot, label[:1].upper() + label[1:], 1)
     if lang == "ko":
-        return _fill_korean(text, slot, shown, label)
+        return korean.fill(text, slot, shown, label)
     if lang == "hu":
-        return _fill_hungarian(text, slot, label, filler)
+        return hungarian.fill(text, slot, label, filler)
     return text.replace(slot, shown, 1)
 
 
@@ -577,8 +351,7 @@ def merge_final_punctuation(query: str, lang: str) -> Optional[str]:
     return None
 
 
-def _ends_in_punctuation_or_space(text: str) -> bool:
-    return not text or text[-1].isspace() or text[-1] in _FINAL_STRIP
+_ends_in_punctuation_or_space = ends_in_punctuation_or_space
 
 
 # -------------------------------------------------------------------------------------- object-final

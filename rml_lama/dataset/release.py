@@ -5,6 +5,10 @@ statistics and build report; and the readers that load it back.
     <release>/stats.json                                  figures, for machines
     <release>/build_report.json                           what the build rejected, by reason
     <release>/data/<lang>/<split>-00000-of-00001.parquet  one config per language; `all` globs them
+    <release>/rml-lama-output.json, SHA256SUMS            marker and checksums: a folder `build` may replace
+
+`build --out DIR` writes only into an absent or empty folder or over a release it wrote (validation reports
+beside it allowed); anything else is refused before the build starts (rml_lama.io.check_replaceable).
 """
 from __future__ import annotations
 
@@ -25,8 +29,17 @@ import pyarrow.parquet as pq
 from .._version import __version__
 from ..errors import RmlLamaError
 from ..frames import facts_by_lang, parallel_fact_ids
-from ..io import atomic_directory, atomic_write_json
-from ..paths import BUILD_REPORT_FILE, CARD_FILE, RELEASE_DATA_DIR, SHIPPED_RELEASE, SPLIT_COLUMN, STATS_FILE
+from ..io import atomic_directory, atomic_write_json, check_replaceable, recover_directory
+from ..paths import (
+    BUILD_REPORT_FILE,
+    CARD_FILE,
+    RELEASE_DATA_DIR,
+    SHIPPED_RELEASE,
+    SPLIT_COLUMN,
+    STATS_FILE,
+    VALIDATION_REPORT_JSON,
+    VALIDATION_REPORT_MD,
+)
 from ..schema import (
     ALL_CONFIG,
     ARROW_TYPES,
@@ -36,6 +49,7 @@ from ..schema import (
     SPLITS,
     F,
     QueryRecord,
+    check_lang_code,
     ordered_languages,
     split_of,
 )
@@ -49,6 +63,7 @@ ARROW_SCHEMA = pa.schema(
 
 
 def parquet_path(lang: str, split: str) -> str:
+    check_lang_code(lang, "config")  # it names a folder of the release
     return f"data/{lang}/{split}-00000-of-00001.parquet"
 
 
@@ -124,6 +139,11 @@ def compute_stats(frame: pd.DataFrame) -> dict:
         },
         "sources": {lang: dict(sorted(Counter(frame.loc[frame[F.LANG] == lang, F.SOURCE]).items()))
                     for lang in langs},
+        "template_sources": {
+            lang: dict(sorted(Counter(frame.loc[frame[F.LANG] == lang].drop_duplicates(F.TEMPLATE_ID)[F.SOURCE]).items()))
+            for lang in langs},
+        "answer_hint_share": {lang: round(float(frame.loc[frame[F.LANG] == lang, F.ANSWER_HINT].mean()), 4)
+                              for lang in langs},
     }
     return stats
 
@@ -137,15 +157,28 @@ def release_checksum(folder: PathLike) -> str:
     return digest.hexdigest()
 
 
+RELEASE_KIND = "release"
+RELEASE_EXTRAS = (VALIDATION_REPORT_JSON, VALIDATION_REPORT_MD)  # `validate` writes its reports beside the data
+
+
+def check_release_out(out: PathLike) -> None:
+    """Refuse (one line) an --out that is neither absent, empty, nor an unchanged release; finish a swap a
+    kill interrupted first."""
+    check_replaceable(out, RELEASE_KIND, RELEASE_EXTRAS)
+    recover_directory(out)
+    check_replaceable(out, RELEASE_KIND, RELEASE_EXTRAS)
+
+
 def write_release(
     records: Iterable[QueryRecord], out: PathLike, report: Optional[dict] = None
 ) -> Path:
-    """Write a complete release folder atomically (a failure leaves any earlier release untouched)."""
+    """Write a complete release folder atomically (a failure or kill leaves any earlier release in place); `out`
+    must be absent, empty or a release this toolkit wrote (see check_release_out)."""
     table = records_table(records)
     if table.num_rows == 0:
         raise RmlLamaError("refusing to write an empty release")
     out = Path(out)
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, RELEASE_KIND, RELEASE_EXTRAS) as tmp:
         parts = split_tables(table)
         for (lang, split), part in parts.items():
             _write_parquet(part, tmp / parquet_path(lang, split))
@@ -230,6 +263,7 @@ def build(out: PathLike, sources_root: Optional[PathLike] = None, extended: bool
     from .generate import generate  # generation only when building: rml_lama.load() stays light
     from .sources import SourceSet
 
+    check_release_out(out)  # before the minutes of generation, not after
     languages = CORE_LANGUAGES + (EXTENDED_LANGUAGES if extended else ())
     sources = SourceSet(sources_root) if sources_root is not None else None
     generation = generate(sources, languages=languages, progress=True)

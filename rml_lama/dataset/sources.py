@@ -176,7 +176,12 @@ def relation_of_file(path: Path, known_only: bool = True) -> Optional[str]:
 
 
 def _read_maybe_gzip(path: Path) -> bytes:
-    data = path.read_bytes()
+    if path.is_dir():
+        raise InputError("a folder, not a file", path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:  # a symlink loop, a dangling link, no permission
+        raise InputError(f"cannot read the file ({error.strerror or error})", path) from None
     if path.suffix == ".gz":
         try:
             return gzip.decompress(data)

@@ -6,7 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
+import numpy as np
+
 from ..localizers import LOCALIZERS, FactAttributions, Localization, Localizer, QueryScores
+from ..localizers.base import ATTRIBUTION_KINDS
 from ..probing.attribution import attribute
 from ..probing.targets import probes_of
 from .options import EvalOptions
@@ -23,14 +26,15 @@ def fact_attributions(bundle, fact: FactQueries, langs: Sequence[str], baselines
         chosen = {lang: fact.by_lang[lang][:per_lang] if per_lang else fact.by_lang[lang] for lang in langs}
         flat = [(lang, pair) for lang in langs for pair in chosen[lang]]
         attributions = attribute(
-            bundle, probes_of([pair for _, pair in flat]), steps=options.steps, baseline=baseline,
+            bundle, probes_of([pair for _, pair in flat]), steps=options.steps, **ATTRIBUTION_KINDS[baseline],
             layers=list(options.layers) if options.layers else None,
             internal_batch_size=options.internal_batch_size,
         )
         queries[baseline] = {lang: [] for lang in langs}
         for (lang, _), attribution in zip(flat, attributions):
             scores = attribution.scores.detach().to("cpu").double().numpy()
-            queries[baseline][lang].append(QueryScores(scores, float(attribution.gold_prob)))
+            token_prob = float(np.exp(np.mean(np.log(np.maximum(attribution.token_probs, 1e-300)))))
+            queries[baseline][lang].append(QueryScores(scores, float(attribution.gold_prob), token_prob))
         if result is None:
             result = FactAttributions(fact.fact_id, tuple(int(x) for x in attributions[0].layers), scores.shape[1])
     assert result is not None

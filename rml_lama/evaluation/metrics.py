@@ -149,3 +149,61 @@ def ground_truth_scores(localization: Localization, plants: list[dict]) -> dict:
         result[f"recall_{kind}"] = float(np.mean([r[1] for r in rows])) if rows else None
         result[f"kind_right_{kind}"] = float(np.mean([r[2] for r in rows])) if rows else None
     return result
+
+
+# ------------------------------------------------------------------------- effects and paired statistics
+def log_prob_changes(before: Sequence[float], after: Sequence[float]) -> np.ndarray:
+    """The primary effect per query: change of the gold answer's mean per-token log-probability,
+    log P_after - log P_before (nats per answer token; comparable across languages whose answers have
+    different token counts, and symmetric: halving and doubling are -0.69 and +0.69)."""
+    return np.asarray(after, dtype=np.float64) - np.asarray(before, dtype=np.float64)
+
+
+def describe(values: Iterable[Optional[float]], n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
+    """Mean with its percentile bootstrap interval over facts, the median beside it, and n."""
+    finite = _finite(values)
+    result = bootstrap_ci(finite, n_boot=n_boot, seed=seed, level=level)
+    result["median"] = float(np.median(finite)) if finite.size else None
+    return result
+
+
+def _finite(values: Iterable[Optional[float]]) -> np.ndarray:
+    return np.asarray([float(v) for v in values if v is not None and math.isfinite(float(v))], dtype=np.float64)
+
+
+def paired_bootstrap(first: dict, second: dict, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
+    """Difference first - second over the facts where both are defined (keys: fact ids), with a percentile
+    bootstrap interval that resamples facts (the same resampled facts for both: the pairing removes the
+    between-fact spread that independent intervals carry). Returns mean, low, high, median, n."""
+    keys = sorted(k for k in first.keys() & second.keys()
+                  if first[k] is not None and second[k] is not None
+                  and math.isfinite(float(first[k])) and math.isfinite(float(second[k])))
+    diffs = np.asarray([float(first[k]) - float(second[k]) for k in keys], dtype=np.float64)
+    return describe(diffs, n_boot=n_boot, seed=seed, level=level)
+
+
+def ratio_of_means(numerator: dict, denominator: dict, n_boot: int = 1000, seed: int = 0,
+                   level: float = 0.95) -> dict:
+    """mean(numerator) / mean(denominator) over the facts where both are defined, with a paired percentile
+    bootstrap interval (facts resampled together). Oracle recovery: a localizer's mean effect over the
+    oracle's mean effect at the same k. None when the denominator's mean is 0."""
+    keys = sorted(k for k in numerator.keys() & denominator.keys()
+                  if numerator[k] is not None and denominator[k] is not None
+                  and math.isfinite(float(numerator[k])) and math.isfinite(float(denominator[k])))
+    if not keys:
+        return {"mean": None, "low": None, "high": None, "n": 0}
+    top = np.asarray([float(numerator[k]) for k in keys])
+    bottom = np.asarray([float(denominator[k]) for k in keys])
+    if bottom.mean() == 0.0:
+        return {"mean": None, "low": None, "high": None, "n": len(keys)}
+    ratio = float(top.mean() / bottom.mean())
+    if len(keys) == 1:
+        return {"mean": ratio, "low": ratio, "high": ratio, "n": 1}
+    rng = np.random.default_rng(seed)
+    samples = rng.integers(0, len(keys), size=(n_boot, len(keys)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = top[samples].mean(axis=1) / bottom[samples].mean(axis=1)
+    ratios = ratios[np.isfinite(ratios)]
+    tail = (1.0 - level) / 2.0
+    return {"mean": ratio, "low": float(np.quantile(ratios, tail)), "high": float(np.quantile(ratios, 1 - tail)),
+            "n": len(keys)}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
@@ -11,6 +12,8 @@ from ..io import atomic_write_bytes
 LAYERS_PNG = "layers.png"
 OVERLAP_PNG = "language_overlap.png"
 INTERVENTIONS_PNG = "interventions.png"
+EFFECT_VS_K_PNG = "effect_vs_k.png"
+RECOVERY_PNG = "oracle_recovery_by_lang.png"
 
 
 def _pyplot():
@@ -44,15 +47,16 @@ def plot_layers(summary: dict, path: Path) -> None:
     ax.set_xticks(np.arange(len(layers)) + 0.4 - width / 2, [str(layer) for layer in layers])
     ax.set_xlabel("layer")
     ax.set_ylabel("share of neurons found")
-    ax.set_title("Distribution of found neurons over layers")
+    facts = max((stats.get("facts", 0) for stats in localizers.values()), default=0)
+    ax.set_title(f"Distribution of the threshold sets' neurons over layers (n={facts} facts)")
     ax.legend(fontsize=8)
     _save(fig, path)
 
 
 def overlap_matrix(overlap: dict, langs: list[str]) -> np.ndarray:
-    """Symmetric language x language matrix of mean Jaccard overlaps (1 on the diagonal, NaN if unknown)."""
+    """Symmetric language x language matrix of mean Jaccard overlaps (NaN on the diagonal and where unknown:
+    a language's overlap with itself is 1 by definition and would only stretch the colour scale)."""
     matrix = np.full((len(langs), len(langs)), np.nan)
-    np.fill_diagonal(matrix, 1.0)
     index = {lang: i for i, lang in enumerate(langs)}
     for pair, value in overlap.items():
         a, b = pair.split("-", 1)
@@ -62,22 +66,103 @@ def overlap_matrix(overlap: dict, langs: list[str]) -> np.ndarray:
 
 
 def plot_overlap(summary: dict, langs: list[str], path: Path) -> None:
-    """One heatmap per localizer: mean Jaccard overlap of the per-language neuron sets."""
+    """One heatmap per localizer: mean Jaccard overlap of the per-language neuron sets (threshold sets), the
+    diagonal left out of the colour scale, every value written in its cell."""
     plt = _pyplot()
     localizers = summary["localizers"]
+    matrices = {name: overlap_matrix(stats["overlap"], langs) for name, stats in localizers.items()}
+    finite = [m[np.isfinite(m)] for m in matrices.values()]
+    top = max([float(v.max()) for v in finite if v.size] + [1e-6])
     count = max(1, len(localizers))
-    fig, axes = plt.subplots(1, count, figsize=(3.2 * count, 3.2), squeeze=False)
-    for ax, (name, stats) in zip(axes[0], localizers.items()):
-        image = ax.imshow(overlap_matrix(stats["overlap"], langs), vmin=0, vmax=1, cmap="viridis")
+    fig, axes = plt.subplots(1, count, figsize=(3.4 * count, 3.4), squeeze=False)
+    image = None
+    for ax, (name, matrix) in zip(axes[0], matrices.items()):
+        image = ax.imshow(matrix, vmin=0, vmax=top, cmap="viridis")
+        for i in range(len(langs)):
+            for j in range(len(langs)):
+                text = "-" if i == j else ("" if not np.isfinite(matrix[i, j]) else f"{matrix[i, j]:.2f}")
+                colour = "white" if np.isfinite(matrix[i, j]) and matrix[i, j] < 0.6 * top else "black"
+                ax.text(j, i, text, ha="center", va="center", fontsize=6, color=colour)
         ax.set_xticks(range(len(langs)), langs, fontsize=7)
         ax.set_yticks(range(len(langs)), langs, fontsize=7)
-        ax.set_title(name, fontsize=9)
-    fig.colorbar(image, ax=list(axes[0]), shrink=0.8, label="Jaccard overlap")
+        ax.set_title(f"{name} (n={localizers[name]['facts']} facts)", fontsize=8)
+    if image is not None:
+        fig.colorbar(image, ax=list(axes[0]), shrink=0.8, label="Jaccard overlap (diagonal left out)")
+    _save(fig, path)
+
+
+def _interval(ci: Optional[dict]) -> tuple[float, float, float]:
+    if not ci or ci.get("mean") is None:
+        return np.nan, 0.0, 0.0
+    return ci["mean"], ci["mean"] - ci["low"], ci["high"] - ci["mean"]
+
+
+def plot_effect_vs_k(summary: dict, path: Path) -> None:
+    """Suppression (change of mean per-token log-probability) against the budget k, one line per localizer
+    with 95% intervals, the oracle's curve on top: held-out rephrasings (left), held-out languages (right)."""
+    plt = _pyplot()
+    budgets = summary.get("budgets", {})
+    ks = sorted(budgets, key=int)
+    names = sorted({name for k in ks for name in budgets[k]}, key=lambda n: (n != "oracle", n))
+    panels = [("suppress_own", "held-out rephrasings (per-language sets)"),
+              ("holdout_suppress", "held-out languages (agnostic sets)")]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), squeeze=False)
+    for ax, (metric, title) in zip(axes[0], panels):
+        n = 0
+        for name in names:
+            points = [_interval(budgets[k].get(name, {}).get(metric)) for k in ks]
+            n = max([n] + [budgets[k].get(name, {}).get(metric, {}).get("n", 0) for k in ks])
+            style = {"color": "black", "linewidth": 2.2, "zorder": 5} if name == "oracle" else {}
+            ax.errorbar(range(len(ks)), [p[0] for p in points], yerr=[[p[1] for p in points], [p[2] for p in points]],
+                        marker="o", markersize=3, capsize=2, label=name, **style)
+        ax.axhline(0, color="grey", linewidth=0.6)
+        ax.set_xticks(range(len(ks)), [str(k) for k in ks])
+        ax.set_xlabel("neurons per language (k)")
+        ax.set_title(f"{title}, n={n} facts", fontsize=9)
+    axes[0][0].set_ylabel("change of mean log P(gold) per token")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def plot_recovery_by_lang(summary: dict, path: Path) -> None:
+    """Oracle recovery at the leading budget per language (localization languages: per-language sets on
+    held-out rephrasings; held-out languages: agnostic sets), one bar group per localizer, clipped to [-1, 2]
+    with the clipped bars marked."""
+    plt = _pyplot()
+    k = summary.get("leading_budget")
+    entries = {name: e for name, e in summary.get("budgets", {}).get(k, {}).items() if "recovery_by_lang" in e}
+    langs = sorted({lang for e in entries.values() for lang in e["recovery_by_lang"]})
+    fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(langs) * max(1, len(entries)) / 2), 3.6))
+    width = 0.8 / max(1, len(entries))
+    low, high = -1.0, 2.0
+    for position, (name, entry) in enumerate(entries.items()):
+        values = [entry["recovery_by_lang"].get(lang, {}).get("mean") for lang in langs]
+        values = [np.nan if v is None else float(v) for v in values]
+        shown = np.clip(values, low, high)
+        xs = np.arange(len(langs)) + position * width
+        ax.bar(xs, shown, width, label=name)
+        for x, value, clipped in zip(xs, values, shown):
+            if np.isfinite(value) and value != clipped:
+                ax.annotate(f"{value:.1f}", (x, clipped), fontsize=6, ha="center", va="bottom", color="red")
+    ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
+    ax.axhline(0.0, color="grey", linewidth=0.6)
+    ax.set_ylim(low, high)
+    ax.set_xticks(np.arange(len(langs)) + 0.4 - width / 2, langs)
+    ax.set_ylabel(f"oracle recovery at k = {k}")
+    facts = summary.get("progress", {}).get("facts_complete")
+    undefined = [lang for lang in langs if any(e["recovery_by_lang"].get(lang, {}).get("oracle_near_zero")
+                                               for e in entries.values())]
+    ax.set_title(f"Share of the oracle's suppression reached, per language (n={facts} facts; clipped values in red"
+                 + (f"; no bar: the oracle's own effect is ~0 in {', '.join(undefined)}" if undefined else "") + ")",
+                 fontsize=8)
+    ax.legend(fontsize=7)
     _save(fig, path)
 
 
 def plot_interventions(summary: dict, path: Path) -> None:
-    """Suppress / enhance relative change on own vs unrelated queries per localizer, with 95% intervals."""
+    """Threshold sets: suppress / enhance effects (mean per-token log-probability) on held-out rephrasings and
+    on unrelated queries per localizer, with 95% intervals."""
     plt = _pyplot()
     localizers = summary["localizers"]
     series = [("suppress_own", "suppress, own"), ("suppress_unrelated", "suppress, unrelated"),
@@ -86,31 +171,30 @@ def plot_interventions(summary: dict, path: Path) -> None:
     width = 0.8 / len(series)
     names = list(localizers)
     for position, (key, label) in enumerate(series):
-        means, errors = [], [[], []]
-        for name in names:
-            ci = localizers[name]["metrics"].get(key)
-            mean = 100 * ci["mean"] if ci else np.nan
-            means.append(mean)
-            errors[0].append(mean - 100 * ci["low"] if ci else 0.0)
-            errors[1].append(100 * ci["high"] - mean if ci else 0.0)
-        ax.bar(np.arange(len(names)) + position * width, means, width, yerr=errors, capsize=2, label=label)
+        points = [_interval(localizers[name]["metrics"].get(key)) for name in names]
+        ax.bar(np.arange(len(names)) + position * width, [p[0] for p in points], width,
+               yerr=[[p[1] for p in points], [p[2] for p in points]], capsize=2, label=label)
     ax.axhline(0, color="black", linewidth=0.6)
-    ax.set_xticks(np.arange(len(names)) + 0.4 - width / 2, names)
-    ax.set_ylabel("relative change of P(gold) (%)")
-    ax.set_title("Interventions on found neurons (95% bootstrap intervals)")
+    ax.set_xticks(np.arange(len(names)) + 0.4 - width / 2, [f"{n}\n(n={localizers[n]['facts']})" for n in names])
+    ax.set_ylabel("change of mean log P(gold) per token")
+    ax.set_title("Each localizer's own threshold set (95% bootstrap intervals)")
     ax.legend(fontsize=7)
     _save(fig, path)
 
 
 def write_plots(summary: dict, out) -> list[Path]:
-    """Write the three figures of a summary into `out`; returns their paths."""
+    """Write the figures of a summary into `out`; returns their paths."""
     out = Path(out)
     options = summary.get("config", {}).get("options", {})
     langs = list(options.get("langs", []))
-    paths = [out / LAYERS_PNG, out / OVERLAP_PNG, out / INTERVENTIONS_PNG]
     if not summary["localizers"]:
         return []
+    paths = [out / LAYERS_PNG, out / OVERLAP_PNG, out / INTERVENTIONS_PNG]
     plot_layers(summary, paths[0])
     plot_overlap(summary, langs, paths[1])
     plot_interventions(summary, paths[2])
+    if summary.get("budgets"):
+        paths += [out / EFFECT_VS_K_PNG, out / RECOVERY_PNG]
+        plot_effect_vs_k(summary, paths[3])
+        plot_recovery_by_lang(summary, paths[4])
     return paths

@@ -14,7 +14,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
@@ -23,13 +23,23 @@ import pandas as pd
 from ..dataset.release import read_release, release_checksum, release_languages
 from ..errors import RmlLamaError
 from ..models import load_model
+from ..models.bundle import check_model_path, config_layers, model_config
 from ..paths import DEFAULT_MODEL_DIR, MODEL_CONFIG_FILE, SHIPPED_RELEASE, TRUTH_FILE, shard_path
-from .localize import LocalizerSet, fact_attributions, localize_all
-from .options import EvalOptions, check_langs, options_from_args, run_config
+from .localize import LocalizerSet
+from .options import EvalOptions, check_langs, check_layers, options_from_args, run_config
+from .protocol import ORACLE, evaluate_fact
 from .report import write_report
-from .sampling import FactQueries, RunPlan, plan_run, unrelated_queries
-from .scoring import FactScorer, fact_record, prepare_probes, score_localization
-from .store import ShardWriter, model_facts, read_all_records, read_json, write_or_check_config
+from .sampling import plan_run
+from .store import (
+    ShardWriter,
+    check_config,
+    model_facts,
+    read_all_records,
+    read_truth,
+    run_folder,
+    write_or_check_config,
+    write_plan,
+)
 
 
 def run_evaluation(bundle, frame: pd.DataFrame, options: EvalOptions, out: Path, config: dict,
@@ -41,9 +51,11 @@ def run_evaluation(bundle, frame: pd.DataFrame, options: EvalOptions, out: Path,
     out = Path(out)
     write_or_check_config(out, config)
     plan = plan_run(bundle, frame, options, model_facts, truth)
+    write_plan(out, [fact.fact_id for fact in plan.facts])
     mine = [fact for index, fact in enumerate(plan.facts) if index % world == rank]
     done = {(r["fact_id"], r["localizer"]) for r in read_all_records(out)}
-    todo = [fact for fact in mine if any((fact.fact_id, name) not in done for name in options.localizers)]
+    names = options.localizers + ((ORACLE,) if options.oracle else ())
+    todo = [fact for fact in mine if any((fact.fact_id, name) not in done for name in names)]
     localizers = LocalizerSet.create(options.localizers, options.seed)
     written = 0
     writer = ShardWriter(shard_path(out, rank))
@@ -59,23 +71,6 @@ def run_evaluation(bundle, frame: pd.DataFrame, options: EvalOptions, out: Path,
         bar.close()
         writer.close()
     return written
-
-
-def evaluate_fact(bundle, fact: FactQueries, plan: RunPlan, localizers: LocalizerSet, options: EvalOptions,
-                  done: set[tuple[str, str]], rank: int):
-    """Yield the result line of every localizer not yet done for this fact: attributions once per baseline,
-    the references the localizers declare, then each localizer's localization scored."""
-    all_langs = options.langs + options.holdout_langs
-    attributions = fact_attributions(bundle, fact, options.langs, localizers.baselines(), options)
-    unrelated = unrelated_queries(fact, plan.pool, sorted(plan.pool), all_langs, options.seed, plan.probe_filter.ok)
-    scorer = FactScorer(bundle, prepare_probes(fact, unrelated, all_langs, plan.candidate_sets, options), options.langs)
-    references = localizers.reference_results(attributions)
-    for localizer in localizers.localizers:
-        if (fact.fact_id, localizer.name) in done:
-            continue
-        full, *halves = localize_all(localizer, attributions, references.get(localizer.reference_localizer))
-        scores = score_localization(scorer, full, options)
-        yield fact_record(fact, localizer.name, full, tuple(halves), scores, plan.plants.get(fact.fact_id), rank)
 
 
 def _distributed() -> tuple[int, int]:
@@ -121,16 +116,21 @@ def resolve_inputs(args: argparse.Namespace) -> RunInputs:
     available = release_languages(release_dir)
     check_langs(options.langs, available, "--langs")
     check_langs(options.holdout_langs, available, "--holdout-langs")
+    if getattr(args, "threads", None) is not None and args.threads < 1:
+        raise RmlLamaError(f"--threads {args.threads}: must be at least 1")
     if args.model:
+        check_model_path(args.model)  # a mistyped local path: one line now, not a Hub lookup with retries
         model_id = args.model
     else:
         model_id = str(DEFAULT_MODEL_DIR)
         if not Path(model_id, MODEL_CONFIG_FILE).is_file():
             raise RmlLamaError(f"no default model at {model_id}; train it (`rml-lama train-model`) or pass --model")
     truth_path = Path(args.planted) if args.planted else (Path(model_id) / TRUTH_FILE)
-    truth = read_json(truth_path, "the planted truth") if truth_path.is_file() else None
-    if args.planted and truth is None:
+    if args.planted and not truth_path.is_file():
         raise RmlLamaError(f"--planted {args.planted}: no such file")
+    truth = read_truth(truth_path) if truth_path.is_file() else None
+    if truth and args.facts is None:  # a planted model: by default its planted facts, the ones with a truth
+        options = replace(options, facts=max(1, len({plant["fact_id"] for plant in truth["plants"]})))
     return RunInputs(options, release_dir, model_id, truth_path if truth else None, truth)
 
 
@@ -152,24 +152,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     config = run_config(options, inputs.model_id, release_checksum(inputs.release_dir),
                         str(inputs.truth_path) if inputs.truth_path else None)
     out = Path(args.out)
-    write_or_check_config(out, config)  # fail fast, before loading anything
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-
-    bundle = load_model(inputs.model_id, device=args.device)
-    if options.layers and max(options.layers) >= bundle.n_layers:
-        raise RmlLamaError(f"--layers {args.layers}: the model has layers 0-{bundle.n_layers - 1}")
-    frame = read_release(inputs.release_dir, langs=list(options.langs + options.holdout_langs))
+    check_config(out, config)  # a folder of another run: refused before loading anything (nothing written)
+    check_layers(options.layers, config_layers(model_config(inputs.model_id)), args.layers)
     rank, world = _distributed()
-    written = run_evaluation(bundle, frame, options, out, config, known_facts(inputs.model_id, inputs.truth),
-                             inputs.truth, rank, world)
-    print(f"rank {rank}: wrote {written} result lines to {shard_path(out, rank)}", file=sys.stderr)
-    _barrier(world)
-    if rank == 0:
+    with run_folder(out, rank) as lock:  # one writer per shard; config.json only once the model has loaded
+        if lock.took_over:
+            print(f"note: took over the lock of process {lock.took_over}, which is gone", file=sys.stderr)
+        if args.threads:
+            import torch
 
-        write_report(out, print_table=True)
+            torch.set_num_threads(args.threads)
+        bundle = load_model(inputs.model_id, device=args.device)
+        check_layers(options.layers, bundle.n_layers, args.layers)
+        frame = read_release(inputs.release_dir, langs=list(options.langs + options.holdout_langs))
+        written = run_evaluation(bundle, frame, options, out, config, known_facts(inputs.model_id, inputs.truth),
+                                 inputs.truth, rank, world)
+        print(f"rank {rank}: wrote {written} result lines to {shard_path(out, rank)}", file=sys.stderr)
+        _barrier(world)
+        if rank == 0:
+            write_report(out, print_table=True)
     return 0
 
 

@@ -1,5 +1,6 @@
-"""Scoring one localization of one fact: interventions on its own and unrelated queries, in and across
-languages, accuracy by candidate ranking, and the result line written for it."""
+"""Scoring neuron sets of one fact: effects on the held-out (scoring) queries, on the held-out languages and on
+unrelated queries (batched through evaluation/effects.py), precision against the oracle, accuracy by candidate
+ranking (FactScorer), and the result line written for a localizer."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -9,22 +10,18 @@ from typing import Any, Optional
 import numpy as np
 
 from ..localizers import Localization
-from ..localizers.base import seeded_rng
 from ..probing.ranking import CandidateRanker, ProbeSet
 from ..probing.targets import probes_of
 from .metrics import (
     INTERVENTIONS,
-    accuracy,
     ground_truth_scores,
     language_overlap,
     layer_distribution,
-    mean_relative_change,
     nan_mean,
     neuron_counts,
     stability,
 )
-from .options import EvalOptions
-from .sampling import FactQueries, candidates_for
+from .sampling import FactQueries
 from .store import rounded
 
 
@@ -35,18 +32,6 @@ class FactProbes:
     own: dict[str, list]
     unrelated: dict[str, list]
     candidates: dict[str, list[list[str]]]
-
-
-def prepare_probes(fact: FactQueries, unrelated: dict[str, list[tuple[str, str]]], all_langs: Sequence[str],
-                   candidate_sets: dict[tuple[str, str], list[str]], options: EvalOptions) -> FactProbes:
-    own = {lang: probes_of(fact.by_lang[lang]) for lang in all_langs}
-    rng = seeded_rng(options.seed, fact.fact_id, "candidates")
-    candidates = {
-        lang: [candidates_for(candidate_sets.get((fact.relation, lang), [p.answer]), p.answer, options.max_candidates,
-                              rng) for p in own[lang]]
-        for lang in all_langs
-    }
-    return FactProbes(own, {lang: probes_of(unrelated.get(lang, [])) for lang in all_langs}, candidates)
 
 
 class FactScorer:
@@ -112,47 +97,6 @@ class FactScorer:
         return result
 
 
-def _effects(scorer: FactScorer, neurons_of_lang, langs: Sequence[str], min_prob: float) -> dict[str, dict]:
-    """Mean relative change of the gold probability per intervention, on own and on unrelated queries,
-    per language and over all queries."""
-    before = scorer.probs([], 1.0, langs)
-    result: dict[str, dict] = {"own": {"by_lang": {}}, "unrelated": {"by_lang": {}}}
-    for name, factor in INTERVENTIONS.items():
-        after = scorer.by_neuron_set(neurons_of_lang, langs, scorer.probs, factor)
-        for which, part in (("own", 0), ("unrelated", 1)):
-            for lang in langs:
-                result[which]["by_lang"].setdefault(lang, {})[name] = mean_relative_change(
-                    before[lang][part], after[lang][part], min_prob)
-            result[which][name] = mean_relative_change(
-                np.concatenate([before[lang][part] for lang in langs]),
-                np.concatenate([after[lang][part] for lang in langs]), min_prob)
-    return result
-
-
-def score_localization(scorer: FactScorer, localization: Localization, options: EvalOptions) -> dict:
-    """Interventions (own / unrelated), cross-language effects of the LAKNs and accuracy of one localization."""
-    langs, all_langs = options.langs, options.langs + options.holdout_langs
-    in_lang = _effects(scorer, lambda lang: localization.per_lang.get(lang, []), langs, options.min_prob)
-    cross = _effects(scorer, lambda lang: localization.agnostic, all_langs, options.min_prob)
-    for name in INTERVENTIONS:
-        cross["own"][f"holdout_{name}"] = nan_mean(cross["own"]["by_lang"][lang][name] for lang in options.holdout_langs)
-    acc: dict[str, Any] = {"by_lang": {}}
-    per_lang = lambda lang: localization.per_lang.get(lang, [])
-    for name, factor in {"before": None, **INTERVENTIONS}.items():
-        ranks = (scorer.ranks([], 1.0, langs) if factor is None else
-                 scorer.by_neuron_set(per_lang, langs, scorer.ranks, factor))
-        for lang in langs:
-            acc["by_lang"].setdefault(lang, {})[name] = accuracy(ranks[lang])
-        acc[name] = accuracy(np.concatenate([np.asarray(ranks[lang]) for lang in langs]))
-    return {
-        "own": in_lang["own"],
-        "unrelated": in_lang["unrelated"],
-        "cross": cross["own"],
-        "cross_unrelated": cross["unrelated"],
-        "accuracy": acc,
-    }
-
-
 def fact_record(fact: FactQueries, name: str, localization: Localization, halves: tuple[Localization, Localization],
                 scores: dict, plants: Optional[list[dict]], rank: int) -> dict:
     record = {
@@ -170,3 +114,122 @@ def fact_record(fact: FactQueries, name: str, localization: Localization, halves
     if plants:  # only planted facts are scored against the truth
         record["planted"] = ground_truth_scores(localization, plants)
     return rounded(record)
+
+
+# ------------------------------------------------------------------- held-out, equal-budget scoring (issue 12)
+@dataclass
+class ScoringQueries:
+    """Where one fact is scored, as indices into its InterventionScorer's probes: per localization language its
+    scoring half (`own`), per held-out language all its queries (`holdout`), and one unrelated query (another
+    fact, another object, same language) per scoring query (`own_unrelated`, `holdout_unrelated`)."""
+
+    own: dict[str, list[int]]
+    own_unrelated: dict[str, list[int]]
+    holdout: dict[str, list[int]]
+    holdout_unrelated: dict[str, list[int]]
+
+    def counts(self) -> dict:
+        return {part: {lang: len(idx) for lang, idx in getattr(self, part).items()}
+                for part in ("own", "own_unrelated", "holdout", "holdout_unrelated")}
+
+
+def scoring_queries(score_half: dict[str, list[tuple[str, str]]], holdout: dict[str, list[tuple[str, str]]],
+                    unrelated: dict[str, list[tuple[str, str]]]) -> tuple[list, ScoringQueries]:
+    """The probes to encode (in order) and where each part of the scoring finds them. `unrelated[lang]` holds
+    one pair per scoring query of that language: the own ones first, then those of the held-out languages."""
+    probes: list = []
+
+    def add(pairs) -> list[int]:
+        start = len(probes)
+        probes.extend(probes_of(pairs))
+        return list(range(start, len(probes)))
+
+    own = {lang: add(pairs) for lang, pairs in score_half.items()}
+    held = {lang: add(pairs) for lang, pairs in holdout.items()}
+    own_unrelated = {lang: add(unrelated.get(lang, [])[: len(score_half[lang])]) for lang in score_half}
+    holdout_unrelated = {lang: add(unrelated.get(lang, [])[: len(holdout[lang])]) for lang in holdout}
+    return probes, ScoringQueries(own, own_unrelated, held, holdout_unrelated)
+
+
+def _parts(queries: ScoringQueries, localization: Localization):
+    """(part, language, probe indices, neurons) for every scored part of a localization: per-language sets on
+    the language's own and unrelated queries, the agnostic set on the held-out languages'."""
+    for part, source, pick in (("own", queries.own, None), ("unrelated", queries.own_unrelated, None),
+                               ("holdout", queries.holdout, "agnostic"),
+                               ("holdout_unrelated", queries.holdout_unrelated, "agnostic")):
+        for lang, idx in source.items():
+            neurons = localization.agnostic if pick else localization.per_lang.get(lang, [])
+            if idx:
+                yield part, lang, idx, neurons
+
+
+def request_effects(scorer, queries: ScoringQueries, localization: Localization) -> None:
+    """Queue the rows `set_effects` will read (so that every set of a fact runs in shared batches)."""
+    for _, _, idx, neurons in _parts(queries, localization):
+        scorer.request(idx, [], 1.0)
+        for factor in INTERVENTIONS.values():
+            scorer.request(idx, neurons, factor)
+
+
+def set_effects(scorer, queries: ScoringQueries, localization: Localization, min_prob: float) -> dict:
+    """Effects of one neuron set per part and intervention: the mean change of the gold answer's mean per-token
+    log-probability (`<part>_<intervention>`, the primary effect; per language under `by_lang`), Dai's relative
+    change of the per-token probability exp(mean log p) over the queries whose per-token probability before is
+    at least `min_prob` (`dai_<part>_<intervention>`), and how many queries fell below it (`below_min_prob`).
+    A language without scoring queries contributes nothing; a part without any is None. The gap own minus
+    unrelated is `gap_<intervention>`."""
+    from .metrics import log_prob_changes
+
+    per_lang: dict[str, dict[str, dict[str, float]]] = {}
+    pooled: dict[str, list[float]] = {}
+    below: dict[str, int] = {}
+    for part, lang, idx, neurons in _parts(queries, localization):
+        before = scorer.values(idx, [], 1.0)
+        below[part] = below.get(part, 0) + int(np.sum(np.exp(before) < min_prob))
+        for name, factor in INTERVENTIONS.items():
+            changes = log_prob_changes(before, scorer.values(idx, neurons, factor))
+            per_lang.setdefault(part, {}).setdefault(lang, {})[name] = float(changes.mean())
+            dai = np.exp(changes[np.exp(before) >= min_prob]) - 1.0
+            pooled.setdefault(f"dai_{part}_{name}", []).extend(dai.tolist())
+    result: dict[str, Any] = {"by_lang": per_lang, "below_min_prob": below}
+    for part in ("own", "unrelated", "holdout", "holdout_unrelated"):
+        for name in INTERVENTIONS:
+            result[f"{part}_{name}"] = nan_mean(v[name] for v in per_lang.get(part, {}).values())
+            result[f"dai_{part}_{name}"] = nan_mean(pooled.get(f"dai_{part}_{name}", []))
+    for name in INTERVENTIONS:
+        own, unrelated = result[f"own_{name}"], result[f"unrelated_{name}"]
+        result[f"gap_{name}"] = None if own is None or unrelated is None else own - unrelated
+    return result
+
+
+def precision_vs_oracle(localization: Localization, oracle: Localization) -> dict:
+    """precision@k of a budgeted set against the oracle's top-k: mean over languages, and of the agnostic set."""
+    from ..localizers.budget import precision_at_k
+
+    return {
+        "per_lang": nan_mean(precision_at_k(localization.per_lang.get(lang, []), neurons)
+                             for lang, neurons in oracle.per_lang.items()),
+        "agnostic": precision_at_k(localization.agnostic, oracle.agnostic),
+    }
+
+
+def average_effects(draws: Sequence[dict]) -> dict:
+    """The mean over random draws of every top-level figure (by_lang averaged per language and part)."""
+    result: dict[str, Any] = {}
+    for key in draws[0]:
+        if key == "by_lang":
+            merged: dict = {}
+            for draw in draws:
+                for part, langs in draw["by_lang"].items():
+                    for lang, values in langs.items():
+                        for name, value in values.items():
+                            merged.setdefault(part, {}).setdefault(lang, {}).setdefault(name, []).append(value)
+            result[key] = {part: {lang: {name: nan_mean(vs) for name, vs in values.items()}
+                                  for lang, values in langs.items()} for part, langs in merged.items()}
+        elif isinstance(draws[0][key], dict):
+            result[key] = average_effects([draw[key] for draw in draws]) if any(
+                isinstance(v, dict) for v in draws[0][key].values()) else {
+                k: nan_mean(draw[key].get(k) for draw in draws) for k in draws[0][key]}
+        else:
+            result[key] = nan_mean(draw[key] for draw in draws)
+    return result

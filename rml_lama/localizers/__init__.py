@@ -13,6 +13,7 @@ from typing import Any
 from ..errors import RmlLamaError
 from .amig import Amig
 from .base import (
+    AMIG_AUTHORS,
     AMIG_BASELINE,
     ZERO_BASELINE,
     FactAttributions,
@@ -57,8 +58,17 @@ LOCALIZERS: dict[str, LocalizerEntry] = {
             "matrice-no-lang-unc", "MATRICE ablation: no uncertainty across languages (plain mean)",
             Matrice, {"lang_uncertainty": False},
         ),
+        LocalizerEntry("matrice-zero", "MATRICE ablation: zero baseline instead of the sequential AMIG-style one",
+                       Matrice, {"baseline": ZERO_BASELINE}),
+        LocalizerEntry("matrice-renorm", "MATRICE ablation: language weights renormalised over languages (the old "
+                       "rule: a fact known in one language only gets that language's neurons as LAKNs)",
+                       Matrice, {"lang_weights": "renormalised"}),
         LocalizerEntry("amig", Amig.description, Amig),
+        LocalizerEntry("amig-ig", "AMIG in integrated-gradients form: context tokens replaced, times (w - b)",
+                       Amig, {"baseline": AMIG_BASELINE}),
         LocalizerEntry("kn", KnowledgeNeurons.description, KnowledgeNeurons),
+        LocalizerEntry("kn-retuned", "KN with Dai et al.'s retuning of p until 2-5 neurons per language",
+                       KnowledgeNeurons, {"retune": (2, 5)}),
         LocalizerEntry("random", RandomNeurons.description, RandomNeurons, seeded=True),
     )
 }
@@ -74,6 +84,7 @@ def get_localizer(name: str, seed: int = 0) -> Localizer:
 
 
 __all__ = [
+    "AMIG_AUTHORS",
     "AMIG_BASELINE",
     "ZERO_BASELINE",
     "FactAttributions",

@@ -15,15 +15,30 @@ import numpy as np
 Neuron = tuple[int, int]
 
 ZERO_BASELINE = "zero"
-AMIG_BASELINE = "amig"
+AMIG_BASELINE = "amig"  # the AMIG baseline in integrated-gradients form: context tokens replaced, times (w - b)
+AMIG_AUTHORS = "amig-authors"  # as Chen et al.'s code: every position replaced (specials, slot), times w
+
+# attribution kind (the key localizers declare in `baselines`) -> keyword arguments of probing.attribute
+ATTRIBUTION_KINDS: dict[str, dict[str, str]] = {
+    ZERO_BASELINE: {"baseline": "zero"},
+    AMIG_BASELINE: {"baseline": "amig"},
+    AMIG_AUTHORS: {"baseline": "amig-all", "multiplier": "activation"},
+}
 
 
 @dataclass(frozen=True)
 class QueryScores:
-    """Integrated-gradients scores of one query: `[n_selected_layers, d_ff]`, and the model's gold probability."""
+    """Integrated-gradients scores of one query: `[n_selected_layers, d_ff]`, the model's gold probability
+    (joint over the answer's tokens) and its per-token probability exp(mean log p_t) (comparable across
+    languages whose answers have different token counts; None: taken as gold_prob)."""
 
     scores: np.ndarray
     gold_prob: float
+    token_prob: Optional[float] = None
+
+    @property
+    def per_token_prob(self) -> float:
+        return self.gold_prob if self.token_prob is None else self.token_prob
 
 
 @dataclass
@@ -128,6 +143,11 @@ class Localizer:
     reference_localizer: Optional[str] = None
 
     def localize(self, fact: FactAttributions, reference: Optional[Localization] = None, salt: str = "") -> Localization:
+        raise NotImplementedError
+
+    def rank(self, fact: FactAttributions, salt: str = ""):
+        """The localizer's own score of every neuron (a `budget.Ranking`: per language and language-agnostic,
+        higher = more likely a knowledge neuron), which equal-budget scoring cuts at the same k for everyone."""
         raise NotImplementedError
 
     def params(self) -> dict:

@@ -15,6 +15,7 @@ from .base import (
     mask_to_neurons,
     normalise_by_max,
 )
+from .budget import Ranking, min_over_langs
 
 
 class KnowledgeNeurons(Localizer):
@@ -84,3 +85,10 @@ class KnowledgeNeurons(Localizer):
             float(np.mean([per_lang_scores[lang][per_lang[lang].index(n)] for lang in per_lang])) for n in agnostic
         ]
         return Localization(per_lang, agnostic, per_lang_scores, agnostic_scores)
+
+    def rank(self, fact: FactAttributions, salt: str = "") -> Ranking:
+        """Per language: the mean normalised attribution over the language's queries (the score it reports);
+        language-agnostic: its minimum over languages (the ranking whose cut is an intersection)."""
+        per_lang = {lang: np.mean([normalise_by_max(q.scores) for q in fact.for_lang(ZERO_BASELINE, lang)], axis=0)
+                    for lang in fact.langs(ZERO_BASELINE)}
+        return Ranking(fact.layers, per_lang, min_over_langs(per_lang))

@@ -5,6 +5,7 @@ from typing import Optional
 
 from ..errors import RmlLamaError
 from .base import FactAttributions, Localization, Localizer, Neuron, seeded_rng
+from .budget import Ranking
 
 
 class RandomNeurons(Localizer):
@@ -18,7 +19,7 @@ class RandomNeurons(Localizer):
     """
 
     name = "random"
-    description = "random neurons, as many as MATRICE found (per language and agnostic), seeded"
+    description = "random neurons: MATRICE's counts at threshold, k per language at a budget; seeded"
     baselines = ()
 
     def __init__(self, seed: int = 0, reference: str = "matrice"):
@@ -55,3 +56,11 @@ class RandomNeurons(Localizer):
             {lang: [0.0] * len(ns) for lang, ns in per_lang.items()},
             [0.0] * len(agnostic),
         )
+
+    def rank(self, fact: FactAttributions, salt: str = "", langs: Optional[list[str]] = None) -> Ranking:
+        """Uniform random scores (seeded by the seed, the fact and `salt`, e.g. the draw): its top k is k neurons
+        drawn without replacement, per language and for the agnostic set."""
+        rng = seeded_rng(self.seed, fact.fact_id, "rank", salt)
+        shape = (len(fact.layers), fact.d_ff)
+        langs = langs if langs is not None else sorted({lang for by in fact.queries.values() for lang in by})
+        return Ranking(fact.layers, {lang: rng.random(shape) for lang in langs}, rng.random(shape))

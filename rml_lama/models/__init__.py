@@ -5,10 +5,20 @@ adapter from `model.config.model_type`. See docs/attribution.md for the canonica
 """
 from __future__ import annotations
 
+import importlib
+
 from .base import Adapter, resolve_path
-from .bundle import ModelBundle, bundle_from, load_model
-from .interventions import scale_neurons, target_positions
 from .registry import ADAPTERS, adapter_for_model_type, get_adapter, supported_model_types
+
+# imported on first use, so that the registry (`rml-lama list adapters`) does not load torch
+_LAZY = {"ModelBundle": "bundle", "bundle_from": "bundle", "load_model": "bundle",
+         "scale_neurons": "interventions", "target_positions": "interventions"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "ADAPTERS",

@@ -1,13 +1,13 @@
 """BLOOM (ALiBi positions; its alibi tensor folds the batch and the heads into one dimension)."""
 from __future__ import annotations
 
-import torch
-
 from .base import Adapter, select_sequences
 
 
 def _select_with_alibi(args: tuple, kwargs: dict, sequences, n_sequences: int) -> tuple[tuple, dict]:
     """The alibi tensor is [n_sequences * heads, 1, keys]: unfold the heads, pick the rows' sequences, fold."""
+    import torch  # here, not at the top: listing the adapters does not load torch
+
     alibi = kwargs.get("alibi")
     rest = {k: v for k, v in kwargs.items() if k != "alibi"}
     args, rest = select_sequences(args, rest, sequences, n_sequences)

@@ -8,6 +8,7 @@ from typing import Any, Optional, Union
 import torch
 
 from ..errors import RmlLamaError
+from ..paths import MODEL_CONFIG_FILE
 from .base import Adapter
 from .registry import adapter_for_model_type, get_adapter
 
@@ -88,6 +89,89 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def looks_like_path(name: str) -> bool:
+    """Whether a --model argument is meant as a local folder rather than a Hub id ("org/name"): it starts with
+    /, ., or ~, has more than one slash or a backslash, or its first part is a folder that exists here."""
+    parts = name.replace("\\", "/").split("/")
+    return (name.startswith(("/", ".", "~")) or "\\" in name or len(parts) > 2 or name.endswith("/")
+            or (len(parts) == 2 and Path(parts[0]).is_dir()))
+
+
+def check_model_path(name: str) -> None:
+    """One line, at once, for a path-like --model that is not a model folder (never a Hub lookup with retries)."""
+    path = Path(name).expanduser()
+    if path.is_dir():
+        if not (path / MODEL_CONFIG_FILE).is_file():
+            raise RmlLamaError(f"--model {name}: the folder has no {MODEL_CONFIG_FILE}; it is not a model folder")
+    elif path.exists():
+        raise RmlLamaError(f"--model {name}: a file, not a model folder (a folder with {MODEL_CONFIG_FILE})")
+    elif looks_like_path(name):
+        raise RmlLamaError(f"--model {name}: no such folder")
+
+
+def model_config(name_or_path: Union[str, Path], cache_dir: Optional[str] = None, gguf_file: Optional[str] = None):
+    """The model's transformers config alone (fast: no weights), with one clear line when it cannot be read."""
+    from transformers import AutoConfig
+
+    name = str(name_or_path)
+    check_model_path(name)
+    extra = {"cache_dir": cache_dir, **({"gguf_file": gguf_file} if gguf_file else {})}
+    try:
+        return AutoConfig.from_pretrained(name, **extra)
+    except Exception as error:  # transformers raises OSError/ValueError/... with multi-line text
+        raise RmlLamaError(f"{name}: not a loadable model ({_first_line(error)})") from None
+
+
+def config_layers(config) -> Optional[int]:
+    """The number of transformer blocks a config declares (None when it names none)."""
+    for attribute in ("num_hidden_layers", "n_layer", "num_layers"):
+        value = getattr(config, attribute, None)
+        if isinstance(value, int):
+            return value
+    return None
+
+
+def _quiet_transformers():
+    """transformers' loading table and bar give way to our one-line error: hold its logging to errors."""
+    import contextlib
+
+    from transformers.utils import logging
+
+    @contextlib.contextmanager
+    def quiet():
+        level, bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
+        logging.set_verbosity_error()
+        logging.disable_progress_bar()
+        try:
+            yield
+        finally:
+            logging.set_verbosity(level)
+            if bars:
+                logging.enable_progress_bar()
+
+    return quiet()
+
+
+def check_loading_info(name: str, info: dict) -> None:
+    """A model whose weights (the LM head included) were missing or did not fit is not the model on disk."""
+    missing = sorted(info.get("missing_keys") or ())
+    mismatched = sorted(str(key[0] if isinstance(key, tuple) else key) for key in info.get("mismatched_keys") or ())
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} weight(s) missing from the checkpoint ({', '.join(missing[:6])}"
+                        f"{', ...' if len(missing) > 6 else ''})")
+    if mismatched:
+        problems.append(f"{len(mismatched)} of another shape ({', '.join(mismatched[:6])})")
+    if problems:
+        raise RmlLamaError(f"{name}: {'; '.join(problems)}; they would be newly initialised at random, so this is "
+                           "not the trained model: save it with its head (save_pretrained of the *ForMaskedLM / "
+                           "*ForCausalLM model)")
+
+
 def load_model(
     name_or_path: Union[str, Path],
     device: Union[str, torch.device, None] = None,
@@ -99,17 +183,12 @@ def load_model(
 
     Raises RmlLamaError with one clear line when the path is not a loadable, supported language model.
     """
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForMaskedLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoModelForMaskedLM, AutoTokenizer
 
 
     name = str(name_or_path)
-    extra = {"cache_dir": cache_dir}
-    if gguf_file:
-        extra["gguf_file"] = gguf_file
-    try:
-        config = AutoConfig.from_pretrained(name, **extra)
-    except Exception as error:  # transformers raises OSError/ValueError/... with multi-line text
-        raise RmlLamaError(f"{name}: not a loadable model ({str(error).splitlines()[0] if str(error) else type(error).__name__})") from None
+    extra = {"cache_dir": cache_dir, **({"gguf_file": gguf_file} if gguf_file else {})}
+    config = model_config(name, cache_dir=cache_dir, gguf_file=gguf_file)
     adapter = adapter_for_model_type(getattr(config, "model_type", ""))
     architectures = tuple(getattr(config, "architectures", None) or ())
     if architectures and not any(marker in arch for arch in architectures for marker in _LM_ARCH_MARKERS):
@@ -118,8 +197,10 @@ def load_model(
     auto = AutoModelForMaskedLM if kind == "masked" else AutoModelForCausalLM
     try:
         tokenizer = AutoTokenizer.from_pretrained(name, **extra)
-        model = auto.from_pretrained(name, dtype=_torch_dtype(dtype), **extra)
+        with _quiet_transformers():
+            model, info = auto.from_pretrained(name, dtype=_torch_dtype(dtype), output_loading_info=True, **extra)
     except Exception as error:
-        raise RmlLamaError(f"{name}: cannot load the {kind} LM ({str(error).splitlines()[0] if str(error) else type(error).__name__})") from None
+        raise RmlLamaError(f"{name}: cannot load the {kind} LM ({_first_line(error)})") from None
+    check_loading_info(name, info)
     model.to(torch.device(device) if device is not None else default_device())
     return bundle_from(model, tokenizer)

@@ -19,6 +19,7 @@ layers, and x queries for causal LMs, whose prefixes are left-padded and masked)
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from collections.abc import Sequence
@@ -35,7 +36,8 @@ if TYPE_CHECKING:  # torch is imported where it is used: importing this module s
     import torch
 
 RULES = ("left", "right", "middle", "trapezoid")
-BASELINES = ("zero", "amig")
+BASELINES = ("zero", "amig", "amig-all")  # amig-all: every position replaced (Chen et al.'s code)
+MULTIPLIERS = ("delta", "activation")  # IG's (w - b), or the activation w (Dai's and Chen et al.'s code)
 
 
 @dataclass
@@ -188,7 +190,9 @@ def _natural_pass(bundle, item: EncodedProbe, want_cache: bool):
     logits = out.logits[0, list(item.target_positions)].to(torch.float64)
     gold = torch.log_softmax(logits, dim=-1)[torch.arange(len(item.answer_ids)), torch.tensor(item.answer_ids, device=logits.device)]
     natural = [v[0] for v in acts.values]  # per layer [n_tokens, d_ff]
-    cache = getattr(out, "cache", None) or getattr(out, "past_key_values", None)
+    if not want_cache:  # reading the cache (even an absent one) through its old name prints a notice
+        return blocks, natural, gold.cpu().numpy(), None
+    cache = out.cache if "cache" in out else getattr(out, "past_key_values", None)
     return blocks, natural, gold.cpu().numpy(), cache
 
 
@@ -234,9 +238,11 @@ def _suffix_replay(bundle, sequences: Sequence[tuple[int, EncodedProbe, int, Any
     return _Replay(blocks.hidden, blocks.args, blocks.kwargs, prefix, serves)
 
 
-def _amig_baseline(bundle, item: EncodedProbe) -> list:
+def _amig_baseline(bundle, item: EncodedProbe, every_position: bool = False) -> list:
     """AMIG: per context position c, the neurons at the targets with token c replaced by the mask (masked LM)
-    or the end-of-text token (causal LM); the baseline is their mean. Per layer [n_tokens, d_ff]."""
+    or the end-of-text token (causal LM); the baseline is their mean. Per layer [n_tokens, d_ff].
+    every_position: replace every input position in turn, special tokens and the answer slot included, as
+    Chen et al.'s code does (default: the query's context tokens only)."""
     import torch
 
     tokenizer = bundle.tokenizer
@@ -244,10 +250,11 @@ def _amig_baseline(bundle, item: EncodedProbe) -> list:
         tokenizer.eos_token_id if tokenizer.eos_token_id is not None else tokenizer.bos_token_id)
     if replacement is None:
         raise RmlLamaError("the AMIG baseline needs a mask (masked LM) or end-of-text (causal LM) token")
-    if not item.context_positions:
+    positions = list(range(item.length)) if every_position else list(item.context_positions)
+    if not positions:
         raise RmlLamaError(f"query {item.probe.query!r}: no context tokens to build the AMIG baseline from")
-    ids = torch.tensor([item.input_ids] * len(item.context_positions), device=bundle.device)
-    ids[torch.arange(len(item.context_positions)), torch.tensor(item.context_positions)] = replacement
+    ids = torch.tensor([item.input_ids] * len(positions), device=bundle.device)
+    ids[torch.arange(len(positions)), torch.tensor(positions)] = replacement
     extra = {"use_cache": False} if bundle.kind == "causal" else {}
     adapter = bundle.adapter
     with torch.no_grad(), _ActivationRecorder(adapter.ffn_out_projections(bundle.model), item.target_positions) as acts:
@@ -395,6 +402,7 @@ class _Path:
     baseline: str
     layers: list[int]
     aggregation: str
+    multiplier: str = "delta"  # "delta": (w - b), integrated gradients; "activation": w (Dai's, Chen et al.'s code)
 
 
 def _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_batch_size) -> _Path:
@@ -445,7 +453,8 @@ def _prepare_group(bundle, items: Sequence[EncodedProbe], baseline: str, aggrega
         blocks, neurons, gold, cache = _natural_pass(bundle, item, want_cache=causal_suffix)
         natural.append(neurons)
         gold_log_probs.append(gold)
-        base.append(_amig_baseline(bundle, item) if baseline == "amig" else [torch.zeros_like(n) for n in neurons])
+        base.append(_amig_baseline(bundle, item, baseline == "amig-all") if baseline != "zero"
+                    else [torch.zeros_like(n) for n in neurons])
         if causal_suffix:
             suffixes += [(q, item, t, cache) for t in range(n_tokens[q])]
         else:
@@ -502,7 +511,8 @@ def _result(group: _Group, q: int, grad_sum, base_probs, path: _Path) -> Attribu
 
     natural, base, gold_log_probs = group.natural[q], group.base[q], group.gold_log_probs[q]
     n_tokens = grad_sum.shape[1]
-    delta = torch.stack([(natural[layer] - base[layer])[:n_tokens] for layer in path.layers]).to(grad_sum.dtype)
+    delta = torch.stack([(natural[layer] - (0 if path.multiplier == "activation" else base[layer]))[:n_tokens]
+                         for layer in path.layers]).to(grad_sum.dtype)
     per_token = delta * grad_sum
     scores = per_token.mean(dim=1) if path.aggregation == "mean" else per_token.sum(dim=1)
     token_probs = np.exp(gold_log_probs)
@@ -579,10 +589,12 @@ def _groups(encoded: Sequence[EncodedProbe], n_rows, capacity, causal_suffix: bo
 def attribute(bundle, probes: Sequence[Probe], *, steps: int = 20, rule: str = "left", baseline: str = "zero",
               layers: Optional[Sequence[int]] = None, aggregation: str = "sum", internal_batch_size: int = 64,
               progress: bool = False, suffix_cache: bool = True, max_answer_tokens: int = 8,
-              memory_budget_mb: Optional[float] = None) -> list[Attribution]:
+              memory_budget_mb: Optional[float] = None, multiplier: str = "delta") -> list[Attribution]:
     """Integrated-gradients attributions of each probe's gold answer to every selected layer's FFN neurons.
 
-    steps/rule: Riemann sum (default Dai et al.'s left rule, 20 steps); baseline: "zero" or "amig";
+    steps/rule: Riemann sum (default Dai et al.'s left rule, 20 steps); baseline: "zero", "amig" (context
+    tokens replaced in turn) or "amig-all" (every position, special tokens and the slot too, as in Chen et al.'s
+    code); multiplier: "delta" (w - b, integrated gradients) or "activation" (w, as Dai's and Chen et al.'s code);
     layers: subset (default all); aggregation over answer tokens: "sum", "mean" or "first";
     internal_batch_size: rows (steps x answer tokens x layers, and x queries for causal LMs) per batched pass,
     which bounds memory; rows that process one position instead of the whole query (causal suffix rows) count
@@ -594,6 +606,9 @@ def attribute(bundle, probes: Sequence[Probe], *, steps: int = 20, rule: str = "
     from tqdm.auto import tqdm
 
     path = _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_batch_size)
+    if multiplier not in MULTIPLIERS:
+        raise RmlLamaError(f"unknown multiplier {multiplier!r}; choose one of {', '.join(MULTIPLIERS)}")
+    path = dataclasses.replace(path, multiplier=multiplier)
     encoded = encode_probes(bundle, probes, max_answer_tokens=max_answer_tokens)
     bundle.model.eval()
     causal_suffix = bundle.kind == "causal" and suffix_cache

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RmlLamaError
-from ..io import atomic_directory, atomic_write_json
+from ..io import atomic_directory, atomic_write_json, check_replaceable
 from ..models import load_model, resolve_path
 from ..paths import MODEL_FACTS_FILE, TRUTH_FILE
 from ..probing.ranking import answer_probabilities, greedy_tokens, rank_candidates
@@ -49,6 +49,7 @@ from ..probing.targets import Probe, encode_probes, pad_batch, probes_of
 from ..schema import CORE_LANGUAGES, LANGUAGES, F
 from .facts import read_facts_frame, stable_key, stratified_facts
 from .train import default_model_path
+
 AGNOSTIC, SCRIPT, SPECIFIC, DISTRIBUTED = "agnostic", "script", "specific", "distributed"
 KINDS = (AGNOSTIC, SCRIPT, SPECIFIC, DISTRIBUTED)
 
@@ -288,8 +289,8 @@ def answer_figures(bundle, queries: pd.DataFrame, candidates: dict) -> pd.DataFr
     """Per query: gold probability (joint) and whether the gold ranks first among the relation's candidates
     (rml_lama.probing.ranking, as the evaluation scores)."""
     probes = probes_of(zip(queries[F.QUERY], queries[F.OBJ_LABEL]))
-    cands = [sorted(set(candidates.get((r, l), [])) | {a})
-             for r, l, a in zip(queries[F.RELATION], queries[F.LANG], queries[F.OBJ_LABEL])]
+    cands = [sorted(set(candidates.get((r, lg), [])) | {a})
+             for r, lg, a in zip(queries[F.RELATION], queries[F.LANG], queries[F.OBJ_LABEL])]
     probs = answer_probabilities(bundle, probes) if probes else np.zeros(0)
     ranks = rank_candidates(bundle, probes, cands) if probes else np.zeros(0)
     return pd.DataFrame({F.LANG: list(queries[F.LANG]), "p": np.asarray(probs, dtype=float),
@@ -793,9 +794,37 @@ def summarise(plants: list[dict], options: PlantOptions) -> dict:
     return summary
 
 
+TOOK = 0.5  # a plant took in a language when at least this share of the fact's queries rank the object first
+
+
+def plant_table(truth: dict) -> str:
+    """Accuracy before -> after per plant and language (planted languages starred), then a warning line for
+    each planted language where the plant did not take."""
+    plants = truth["plants"]
+    langs = list(dict.fromkeys(lang for p in plants for lang in p["effect"]))
+    head = ["fact", "kind", "neuron (layer, index)", *langs]
+    rows, warnings = [], []
+    for p in plants:
+        cells = [p["fact_id"], p["kind"], "{}, {}".format(*p["neurons"][0])]
+        for lang in langs:
+            e = p["effect"].get(lang)
+            star = "*" if lang in p["langs"] else ""
+            cells.append(f"{e['accuracy_before']:.2f} -> {e['accuracy_after']:.2f}{star}" if e else "-")
+            if e and star and e["accuracy_after"] < TOOK:
+                warnings.append(f"warning: the plant of {p['fact_id']} did not take in {lang} (accuracy "
+                                f"{e['accuracy_after']:.2f} after, {e['queries']} queries)")
+        rows.append(cells)
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    lines = [f"Accuracy of each planted fact (share of its queries whose object ranks first) before -> after "
+             f"planting, per language; * marks the languages it was planted in ({len(plants)} plants)."]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in [head, *rows]]
+    return "\n".join(lines + warnings)
+
+
 def cmd_plant(args: argparse.Namespace) -> int:
     """`rml-lama plant`: plant facts into a model and save it with truth.json."""
     model_path = Path(args.model) if args.model else default_model_path()
+    check_replaceable(args.out, "model")  # before loading and planting, not after
     options = PlantOptions(facts=args.facts, seed=args.seed)
     for name in ("steps", "agnostic_share", "script_share", "distributed_share", "decoy_share", "min_plants"):
         if getattr(args, name, None) is not None:
@@ -807,14 +836,11 @@ def cmd_plant(args: argparse.Namespace) -> int:
     bundle = load_model(str(model_path), device="cpu")
     release = read_facts_frame(args.release, options.langs)
     result = plant(bundle, release, options, known=_known_facts(model_path), base_model=str(model_path))
-    with atomic_directory(Path(args.out)) as tmp:
+    with atomic_directory(Path(args.out), "model") as tmp:
         bundle.model.save_pretrained(tmp)
         bundle.tokenizer.save_pretrained(tmp)
         atomic_write_json(tmp / TRUTH_FILE, result.truth)
-    for p in result.truth["plants"]:
-        accs = {lang: e["accuracy_after"] for lang, e in p["effect"].items() if lang in p["langs"]}
-        print(f"{p['fact_id']:<28} {p['kind']:<11} {'complete' if p['complete'] else 'partial ':<8} "
-              f"neurons {p['neurons']} decoys {p['decoys']}  accuracy after: {accs}")
+    print(plant_table(result.truth))
     u = result.truth["unrelated"]
     print(f"summary: {json.dumps(result.truth['summary'])}")
     def share(value) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Union
 
+from .. import paths
 from ..errors import RmlLamaError
 from ..io import atomic_directory
 from ..models import load_model
@@ -44,7 +45,7 @@ def cache_root(cache_dir: Union[str, Path, None] = None) -> Path:
     """Where converted models live: `cache_dir`, else $RML_LAMA_CACHE, else ~/.cache/rml-lama."""
     if cache_dir is not None:
         return Path(cache_dir)
-    return cache_dir()
+    return paths.cache_dir()
 
 
 def _is_converted(folder: Path) -> bool:

@@ -35,8 +35,15 @@ from ..probing.targets import Probe, encode_masked_probe, encode_probes, probes_
 from ..schema import CORE_LANGUAGES, MASK, F
 from .facts import read_facts_frame, stable_key, stratified_facts
 from .transfer import (
-    code_switched_lines, design_facts, dictionary_lines, grouped_figures, info_nce, majority_prior,
-    parallel_partners, split_queries, translation_lines,
+    code_switched_lines,
+    design_facts,
+    dictionary_lines,
+    grouped_figures,
+    info_nce,
+    majority_prior,
+    parallel_partners,
+    split_queries,
+    translation_lines,
 )
 
 TRAINING_MAX_ANSWER_TOKENS = 64  # every answer of the chosen facts is trained on, however long

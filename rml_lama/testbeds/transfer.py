@@ -140,7 +140,7 @@ def translation_lines(seen: pd.DataFrame, seed: int, per_fact_lang: int) -> tupl
     for fact_id, group in seen.groupby(F.FACT_ID, sort=True):
         by_lang = {lang: g for lang, g in group.groupby(F.LANG, sort=True)}
         for lang_b, rows_b in by_lang.items():
-            others = sorted((lang for lang in by_lang if lang != lang_b), key=lambda l: stable_key(seed, f"{fact_id}:{lang_b}:{l}"))
+            others = sorted((lang for lang in by_lang if lang != lang_b), key=lambda other: stable_key(seed, f"{fact_id}:{lang_b}:{other}"))
             for i, lang_a in enumerate(others[:per_fact_lang]):
                 a = by_lang[lang_a].iloc[int(stable_key(seed, f"{fact_id}:{lang_a}:{i}")[:8], 16) % len(by_lang[lang_a])]
                 b = rows_b.iloc[int(stable_key(seed, f"{fact_id}:{lang_b}:{i}")[:8], 16) % len(rows_b)]
@@ -160,8 +160,8 @@ def code_switched_lines(seen: pd.DataFrame, subject_names: pd.Series, langs: tup
         if int(key[:8], 16) / 0xFFFFFFFF >= share:
             continue
         sub_uri, lang = getattr(row, F.SUB_URI), getattr(row, F.LANG)
-        options = [l for l in langs if l != lang and (sub_uri, l) in subject_names.index
-                   and subject_names[(sub_uri, l)] != getattr(row, F.SUB_LABEL)]
+        options = [o for o in langs if o != lang and (sub_uri, o) in subject_names.index
+                   and subject_names[(sub_uri, o)] != getattr(row, F.SUB_LABEL)]
         if not options:
             continue
         other = options[int(key[8:16], 16) % len(options)]
@@ -217,8 +217,8 @@ def majority_prior(rows: pd.DataFrame, trained: pd.DataFrame) -> np.ndarray:
     for (rel, lang), series in counts.groupby(level=[0, 1]):
         top = series.max()
         best[(rel, lang)] = {label for (_, _, label), c in series.items() if c == top}
-    return np.array([(1.0 / len(best.get((r, l), {None})) if g in best.get((r, l), set()) else 0.0)
-                     for r, l, g in zip(rows[F.RELATION], rows[F.LANG], rows[F.OBJ_LABEL])])
+    return np.array([(1.0 / len(best.get((r, lg), {None})) if g in best.get((r, lg), set()) else 0.0)
+                     for r, lg, g in zip(rows[F.RELATION], rows[F.LANG], rows[F.OBJ_LABEL])])
 
 
 def grouped_figures(rows: pd.DataFrame, hits: np.ndarray, n_candidates: np.ndarray, prior: np.ndarray,
