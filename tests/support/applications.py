@@ -17,5 +17,11 @@ def planted_tiny_model():
     languages) and one specific plant (English), written by `rml-lama plant`'s code."""
     bundle = tiny_bundle("xlm-roberta", layers=2, hidden=32, d_ff=48)
     release = tiny_parallel_release()
-    result = plant(bundle, release, PlantOptions(facts=2, agnostic_share=0.5, **PLANT), progress=False)
+    # one agnostic and one specific plant (no script, distributed or decoy kinds); the unknown and readable
+    # screen needs a few candidates per slot on this 10-fact release. Plant i of a one-language kind takes
+    # langs[i % 7], so listing English second makes plant 1 (the specific one) English.
+    langs = ("fr", "en", "fi", "hu", "ja", "ko", "zh")
+    options = PlantOptions(facts=2, agnostic_share=0.5, script_share=0.0, distributed_share=0.0, decoy_share=0.0,
+                           spare=4.0, tries_per_slot=10, langs=langs, **PLANT)
+    result = plant(bundle, release, options, progress=False)
     return bundle, release, result.truth
