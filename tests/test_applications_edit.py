@@ -73,8 +73,11 @@ def test_a_specific_plants_edit_stays_in_its_language(planted, tmp_path):
     record = run(planted, tmp_path / "adam", options(editor="adam", arms=("planted",)))[(specific["fact_id"], "kn")]
     targets = record["results"][lang]["planted"]["targets"]
     assert targets[lang]["es"] == 1.0 and targets[lang]["ps"] == 1.0  # held-out rephrasing too
-    for other in set(CORE_LANGUAGES) - {lang}:
-        assert targets[other]["es"] == 0.0 and targets[other]["ps"] == 0.0, other
+    assert targets[lang]["es_before"] < 1.0  # the edit is what made the new object win there
+    for other in set(CORE_LANGUAGES) - {lang}:  # elsewhere the edit changes no outcome (a planted fact is known
+        # nowhere before planting, so the new object may already win there: compare with before the edit)
+        assert targets[other]["es"] == targets[other]["es_before"], other
+        assert targets[other]["ps"] == targets[other]["ps_before"], other
 
 
 def test_the_model_is_bit_identical_after_a_run_and_a_rerun_resumes(planted, tmp_path):
