@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -584,25 +585,10 @@ class _Vectors:
         self.lang = np.array(rows[F.LANG])[owners]
 
 
-def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] = frozenset(),
-          base_model: str = "", progress: bool = True) -> PlantResult:
-    """Plant `options.facts` unknown facts into new neurons of `bundle.model` (modified in place, FFNs grown)
-    and return the truth (see the module docstring).
-
-    Candidate facts are tried in seeded order for each planned slot: a candidate whose queries cannot be told
-    apart from the background by one exactly-silent detector (in all of the slot's languages) is skipped
-    (`rejected_unreadable`), and so is one the model already knows in some language (`rejected_known`)."""
-    import torch
-    from tqdm.auto import tqdm
-
-    torch.manual_seed(options.seed)
-    release = release[release[F.LANG].isin(options.langs)]
-    candidates = relation_candidates(release, set(known), options.candidates_per_relation, options.seed)
-    pool = candidate_facts(release, bundle, options, set(known))
-    pool_rows = release[release[F.FACT_ID].isin(pool)].sort_values([F.FACT_ID, F.LANG, F.TEMPLATE_ID])
-    base = copy.deepcopy(bundle)  # the model before planting: what "unknown" and "before" are measured on
-    specs = _plan(options, bundle.n_layers)
-    # backgrounds: other facts (known and not), every position below the last layer; an unrelated set for checks
+def _background_and_unrelated(bundle, release: pd.DataFrame, pool: Sequence[str], known: set[str],
+                              options: PlantOptions) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Queries of other facts (known and not), in seeded order: a background the detectors must stay silent on,
+    and a disjoint unrelated set (facts the model holds, where there are some) the checks measure leaks on."""
     others = release[~release[F.FACT_ID].isin(set(pool))]
     others = others.assign(_k=[_key(options.seed, q) for q in others[F.QUERY]]).sort_values("_k")
     per_lang = 2 * (options.background_queries + options.unrelated_queries) // len(options.langs) + 1
@@ -614,22 +600,45 @@ def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] 
     if known and rest[F.FACT_ID].isin(known).any():
         rest = rest[rest[F.FACT_ID].isin(known)]  # predictions on facts the model holds
     unrelated = rest.groupby(F.LANG, sort=True).head(max(1, options.unrelated_queries // len(options.langs)))
-    background, unrelated = background.drop(columns="_k"), unrelated.drop(columns="_k")
+    return background.drop(columns="_k"), unrelated.drop(columns="_k")
 
-    last = bundle.n_layers - 1
-    per_layer = {}
+
+def _give_new_neurons(bundle, specs: list[PlantSpec], seed: int) -> list:
+    """Grow every planted layer's FFN by as many neurons as its slots need, and hand them out in plan order."""
+    per_layer: dict[int, int] = {}
     for spec in specs:
         per_layer[spec.layer] = per_layer.get(spec.layer, 0) + len(spec.neurons) + len(spec.decoys)
-    base_d_ff = bundle.d_ff
-    new_neurons = grow_ffn(bundle, max(per_layer.values()), options.seed)
+    new_neurons = grow_ffn(bundle, max(per_layer.values()), seed)
     free = {layer: list(new_neurons[layer]) for layer in per_layer}
     for spec in specs:
         spec.neurons = [free[spec.layer].pop(0) for _ in spec.neurons]
         spec.decoys = [free[spec.layer].pop(0) for _ in spec.decoys]
+    return new_neurons
 
+
+@dataclass
+class _Screening:
+    """What filling the slots found: the plants made, and every candidate turned down, with why."""
+
+    records: list = field(default_factory=list)  # (spec, firing, losses, alone) per planted slot
+    rejected_known: list = field(default_factory=list)
+    rejected_unreadable: list = field(default_factory=list)
+    unknown_before: dict = field(default_factory=dict)
+    given_up: list = field(default_factory=list)
+
+
+def _fill_slots(bundle, base, specs: list[PlantSpec], pool: Sequence[str], pool_rows: pd.DataFrame,
+                background: pd.DataFrame, candidates, options: PlantOptions, progress: bool) -> _Screening:
+    """Try candidates in seeded order for each planned slot: one whose queries no exactly-silent detector can
+    tell from the background (in all of the slot's languages) is skipped, and so is one the model already knows
+    in some language; the first that passes both is written into the slot's neurons."""
+    import torch
+    from tqdm.auto import tqdm
+
+    last = bundle.n_layers - 1
     cache: dict[int, tuple[_Vectors, _Vectors]] = {}
     queue = list(pool)
-    rejected_known, rejected_unreadable, unknown_before, records, given_up = [], [], {}, [], []
+    found = _Screening()
     for spec in tqdm(specs, desc="plant", disable=not progress):
         if spec.layer not in cache:  # valid while plants go into this layer or above (they do: sorted plan)
             everywhere = spec.layer != last
@@ -651,78 +660,114 @@ def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] 
             b_vec = torch.cat([back_vectors.vectors, pool_vectors.vectors[torch.as_tensor(~own)]])
             firing = set_reading_side(bundle, spec.layer, spec.neurons + spec.decoys, t_vec, t_langs, b_vec, options)
             if not firing["ok"]:
-                rejected_unreadable.append({"fact_id": fact_id, "kind": spec.kind, **firing})
+                found.rejected_unreadable.append({"fact_id": fact_id, "kind": spec.kind, **firing})
                 unreadable.append(fact_id)
                 continue
             fact_rows = pool_rows[pool_rows[F.FACT_ID] == fact_id]
             unknown, figures = unknown_check(answer_figures(base, fact_rows, candidates), options.unknown_max_p,
                                              options.unknown_max_accuracy)
             if not unknown:
-                rejected_known.append(fact_id)
+                found.rejected_known.append(fact_id)
                 _silence(bundle, spec)
                 continue
-            spec.fact_id, unknown_before[fact_id] = fact_id, figures
+            spec.fact_id, found.unknown_before[fact_id] = fact_id, figures
             planted_rows = fact_rows[fact_rows[F.LANG].isin(spec.langs)]
             losses = set_writing_side(bundle, spec.layer, spec.neurons, spec.weights, list(planted_rows[F.QUERY]),
                                       list(planted_rows[F.OBJ_LABEL]), options, list(planted_rows[F.LANG]))
             alone = _weakest_sufficient(bundle, spec, planted_rows, candidates, options) \
                 if spec.kind == DISTRIBUTED else {}
-            records.append((spec, firing, losses, alone))
+            found.records.append((spec, firing, losses, alone))
             break
         else:  # the slot stays empty; candidates it could not read stay available to other kinds
-            given_up.append({"kind": spec.kind, "langs": spec.langs, "tried": tried})
+            found.given_up.append({"kind": spec.kind, "langs": spec.langs, "tried": tried})
             _silence(bundle, spec)
         queue = queue + unreadable  # unreadable for this kind, perhaps readable for a narrower one
-    chosen = [spec.fact_id for spec, *_ in records]
-    if len(chosen) < (options.facts if options.min_plants is None else options.min_plants) or not chosen:
-        raise RmlLamaError(f"only {len(chosen)} facts can be planted (need {options.facts}): too few facts in all "
-                           f"of {', '.join(options.langs)} that encode without unknown tokens, are unknown to the "
-                           f"model in every language and can be read by an exactly silent detector "
-                           f"({len(rejected_known)} known, {len(rejected_unreadable)} unreadable of {len(pool)})")
-    targets = pool_rows[pool_rows[F.FACT_ID].isin(chosen)]
-    before = answer_figures(base, targets, candidates)
-    after = answer_figures(bundle, targets, candidates)
-    unrelated_before = answer_figures(base, unrelated, candidates)
-    unrelated_after = answer_figures(bundle, unrelated, candidates)
+    return found
+
+
+def _plant_entry(spec: PlantSpec, firing: dict, losses: list, alone: dict, before: pd.DataFrame, after: pd.DataFrame,
+                 unknown_before: dict, options: PlantOptions) -> dict:
+    """truth.json's entry of one plant: where it is, and its measured effect per language."""
+    effect = {lang: {"p_before": _sig(before[before[F.LANG] == lang]["p"].mean()),
+                     "p_after": _sig(after[after[F.LANG] == lang]["p"].mean()),
+                     "accuracy_before": round(float(before[before[F.LANG] == lang]["top"].mean()), 4),
+                     "accuracy_after": round(float(after[after[F.LANG] == lang]["top"].mean()), 4),
+                     "queries": int((before[F.LANG] == lang).sum())} for lang in sorted(set(before[F.LANG]))}
+    took = [lang for lang in spec.langs if effect[lang]["accuracy_after"] >= options.take_accuracy]
+    return {
+        "fact_id": spec.fact_id, "kind": spec.kind, "langs": spec.langs,
+        "neurons": [[spec.layer, i] for i in spec.neurons], "weights": spec.weights,
+        "decoys": [[spec.layer, i] for i in spec.decoys],
+        "took": took, "complete": len(took) == len(spec.langs),
+        "unknown_before": unknown_before[spec.fact_id], "effect": effect, "firing": firing,
+        "alone": alone, "loss_first_last": [losses[0], losses[-1]] if losses else [],
+    }
+
+
+def _unrelated_figures(base, bundle, unrelated: pd.DataFrame, candidates, specs: list[PlantSpec]) -> dict:
+    """The leak checks on unrelated queries: predictions changed, top candidate changed, the planted neurons'
+    silence, mean gold probability before and after."""
+    before = answer_figures(base, unrelated, candidates)
+    after = answer_figures(bundle, unrelated, candidates)
     guesses_before = greedy_predictions(base, list(unrelated[F.QUERY]), list(unrelated[F.OBJ_LABEL]))
     guesses_after = greedy_predictions(bundle, list(unrelated[F.QUERY]), list(unrelated[F.OBJ_LABEL]))
     neurons_by_layer: dict[int, list[int]] = {}
     for spec in specs:
         neurons_by_layer.setdefault(spec.layer, []).extend(spec.neurons + spec.decoys)
     peaks = neuron_activations(bundle, list(unrelated[F.QUERY]), list(unrelated[F.OBJ_LABEL]), neurons_by_layer,
-                               last)
-    plants = []
-    for spec, firing, losses, alone in records:
-        rows = targets[F.FACT_ID] == spec.fact_id
-        b, a = before[rows], after[rows]
-        effect = {lang: {"p_before": _sig(b[b[F.LANG] == lang]["p"].mean()),
-                         "p_after": _sig(a[a[F.LANG] == lang]["p"].mean()),
-                         "accuracy_before": round(float(b[b[F.LANG] == lang]["top"].mean()), 4),
-                         "accuracy_after": round(float(a[a[F.LANG] == lang]["top"].mean()), 4),
-                         "queries": int((b[F.LANG] == lang).sum())} for lang in sorted(set(b[F.LANG]))}
-        took = [lang for lang in spec.langs if effect[lang]["accuracy_after"] >= options.take_accuracy]
-        plants.append({
-            "fact_id": spec.fact_id, "kind": spec.kind, "langs": spec.langs,
-            "neurons": [[spec.layer, i] for i in spec.neurons], "weights": spec.weights,
-            "decoys": [[spec.layer, i] for i in spec.decoys],
-            "took": took, "complete": len(took) == len(spec.langs),
-            "unknown_before": unknown_before[spec.fact_id], "effect": effect, "firing": firing,
-            "alone": alone, "loss_first_last": [losses[0], losses[-1]] if losses else [],
-        })
+                               bundle.n_layers - 1)
     changed = float(np.mean([x != y for x, y in zip(guesses_before, guesses_after)])) if guesses_before else 0.0
-    rank_changed = float(np.mean(unrelated_before["top"].to_numpy() != unrelated_after["top"].to_numpy())) \
-        if len(unrelated) else 0.0
+    rank_changed = float(np.mean(before["top"].to_numpy() != after["top"].to_numpy())) if len(unrelated) else 0.0
+    return {"queries": int(len(unrelated)), "changed_predictions": round(changed, 4),
+            "changed_top_candidate": round(rank_changed, 4),
+            "silent_queries": round(float(np.mean(peaks == 0.0)), 4) if len(peaks) else None,
+            "p_mean_before": _sig(before["p"].mean()) if len(unrelated) else None,
+            "p_mean_after": _sig(after["p"].mean()) if len(unrelated) else None}
+
+
+def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] = frozenset(),
+          base_model: str = "", progress: bool = True) -> PlantResult:
+    """Plant `options.facts` unknown facts into new neurons of `bundle.model` (modified in place, FFNs grown)
+    and return the truth (see the module docstring).
+
+    Candidate facts are tried in seeded order for each planned slot: a candidate whose queries cannot be told
+    apart from the background by one exactly-silent detector (in all of the slot's languages) is skipped
+    (`rejected_unreadable`), and so is one the model already knows in some language (`rejected_known`)."""
+    import torch
+
+    torch.manual_seed(options.seed)
+    release = release[release[F.LANG].isin(options.langs)]
+    candidates = relation_candidates(release, set(known), options.candidates_per_relation, options.seed)
+    pool = candidate_facts(release, bundle, options, set(known))
+    pool_rows = release[release[F.FACT_ID].isin(pool)].sort_values([F.FACT_ID, F.LANG, F.TEMPLATE_ID])
+    base = copy.deepcopy(bundle)  # the model before planting: what "unknown" and "before" are measured on
+    specs = _plan(options, bundle.n_layers)
+    background, unrelated = _background_and_unrelated(bundle, release, pool, set(known), options)
+    base_d_ff = bundle.d_ff
+    new_neurons = _give_new_neurons(bundle, specs, options.seed)
+    found = _fill_slots(bundle, base, specs, pool, pool_rows, background, candidates, options, progress)
+    chosen = [spec.fact_id for spec, *_ in found.records]
+    if len(chosen) < (options.facts if options.min_plants is None else options.min_plants) or not chosen:
+        raise RmlLamaError(f"only {len(chosen)} facts can be planted (need {options.facts}): too few facts in all "
+                           f"of {', '.join(options.langs)} that encode without unknown tokens, are unknown to the "
+                           f"model in every language and can be read by an exactly silent detector "
+                           f"({len(found.rejected_known)} known, {len(found.rejected_unreadable)} unreadable of "
+                           f"{len(pool)})")
+    targets = pool_rows[pool_rows[F.FACT_ID].isin(chosen)]
+    before = answer_figures(base, targets, candidates)
+    after = answer_figures(bundle, targets, candidates)
+    plants = []
+    for spec, firing, losses, alone in found.records:
+        rows = targets[F.FACT_ID] == spec.fact_id
+        plants.append(_plant_entry(spec, firing, losses, alone, before[rows], after[rows], found.unknown_before,
+                                   options))
     truth = {
         "base_model": base_model, "seed": options.seed, "plants": plants,
         "base_d_ff": base_d_ff, "d_ff": bundle.d_ff, "new_neurons": {str(k): v for k, v in enumerate(new_neurons)},
         "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in options.__dict__.items()},
-        "screened": {"candidates": len(pool), "rejected_as_known": rejected_known,
-                     "rejected_unreadable": rejected_unreadable, "slots_given_up": given_up},
-        "unrelated": {"queries": int(len(unrelated)), "changed_predictions": round(changed, 4),
-                      "changed_top_candidate": round(rank_changed, 4),
-                      "silent_queries": round(float(np.mean(peaks == 0.0)), 4) if len(peaks) else None,
-                      "p_mean_before": _sig(unrelated_before["p"].mean()) if len(unrelated) else None,
-                      "p_mean_after": _sig(unrelated_after["p"].mean()) if len(unrelated) else None},
+        "screened": {"candidates": len(pool), "rejected_as_known": found.rejected_known,
+                     "rejected_unreadable": found.rejected_unreadable, "slots_given_up": found.given_up},
+        "unrelated": _unrelated_figures(base, bundle, unrelated, candidates, specs),
         "summary": summarise(plants, options),
     }
     return PlantResult(truth=truth, specs=specs)
