@@ -104,16 +104,20 @@ def load_inputs(args: argparse.Namespace, inputs: StudyInputs, langs: Sequence[s
                        inputs.model_facts, inputs.release_dir)
 
 
-def run_study(args: argparse.Namespace, inputs: StudyInputs, langs: Sequence[str], layers, config: dict,
-              run: Callable[[StudyInputs], int]) -> int:
-    """The evaluation's protocol for a results folder: another run's folder is refused before anything loads;
-    then, holding the folder's lock, load, run this study (`run(inputs)`) and write its report."""
+def run_study(args: argparse.Namespace, study: str, options, run: Callable[[StudyInputs, dict], int],
+              extra: Optional[dict] = None) -> int:
+    """A study command, the evaluation's protocol for a results folder: inputs checked and config.json made
+    (`extra` adds to it); another run's folder is refused before anything loads; then, holding the folder's
+    lock, load, run this study (`run(inputs, config)`) and write its report."""
+    inputs = resolve_inputs(args, options.langs)
+    config = study_config(study, options.identity(), options.localizers, inputs.model_id, inputs.release_checksum,
+                          inputs.truth_path, options.seed, extra)
     out = Path(args.out)
     check_config(out, config)
     with run_folder(out) as lock:
         if lock.took_over:
             print(f"note: took over the lock of process {lock.took_over}, which is gone", file=sys.stderr)
-        run(load_inputs(args, inputs, langs, layers))
+        run(load_inputs(args, inputs, options.langs, options.layers), config)
         write_study_report(out, print_table=True)
     return 0
 

@@ -54,9 +54,7 @@ from .common import (
     object_labels,
     planted_neurons,
     random_like,
-    resolve_inputs,
     run_study,
-    study_config,
 )
 from .editors import EDITORS, EditTask, make_editor
 from .metrics import EDIT_ARMS, agreement, efficacy, harmonic_mean, magnitude, neighbourhood
@@ -286,10 +284,8 @@ def cmd_edit(args: argparse.Namespace) -> int:
     if args.editor not in EDITORS:
         raise RmlLamaError(f"unknown editor {args.editor!r}; known: {', '.join(EDITORS)}")
     options = options_from_args(args)
-    inputs = resolve_inputs(args, options.langs)
-    config = study_config(STUDY, options.identity(), options.localizers, inputs.model_id, inputs.release_checksum,
-                          inputs.truth_path, options.seed, {"editor_params": options.make_editor().params()})
     save = Path(args.save_edited) if args.save_edited else None
-    return run_study(args, inputs, options.langs, options.layers, config,
-                     lambda loaded: run_edit(loaded, options, Path(args.out), config, save_edited=save))
+    return run_study(args, STUDY, options,
+                     lambda loaded, config: run_edit(loaded, options, Path(args.out), config, save_edited=save),
+                     {"editor_params": options.make_editor().params()})
 

@@ -46,9 +46,7 @@ from .common import (
     parse_floats,
     planted_neurons,
     random_like,
-    resolve_inputs,
     run_study,
-    study_config,
 )
 from .weights import scaled_value_vectors
 
@@ -255,8 +253,4 @@ def options_from_args(args: argparse.Namespace) -> EnhanceOptions:
 
 def cmd_enhance(args: argparse.Namespace) -> int:
     options = options_from_args(args)
-    inputs = resolve_inputs(args, options.langs)
-    config = study_config(STUDY, options.identity(), options.localizers, inputs.model_id, inputs.release_checksum,
-                          inputs.truth_path, options.seed)
-    return run_study(args, inputs, options.langs, options.layers, config,
-                     lambda loaded: run_enhance(loaded, options, Path(args.out), config))
+    return run_study(args, STUDY, options, lambda loaded, config: run_enhance(loaded, options, Path(args.out), config))

@@ -48,9 +48,7 @@ from .common import (
     localize,
     localizer_objects,
     random_like,
-    resolve_inputs,
     run_study,
-    study_config,
 )
 from .weights import by_layer, neuron_rows, snapshot, tensor_bits
 
@@ -342,8 +340,4 @@ def options_from_args(args: argparse.Namespace) -> InjectOptions:
 
 def cmd_inject(args: argparse.Namespace) -> int:
     options = options_from_args(args)
-    inputs = resolve_inputs(args, options.langs)
-    config = study_config(STUDY, options.identity(), options.localizers, inputs.model_id, inputs.release_checksum,
-                          inputs.truth_path, options.seed)
-    return run_study(args, inputs, options.langs, options.layers, config,
-                     lambda loaded: run_inject(loaded, options, Path(args.out), config))
+    return run_study(args, STUDY, options, lambda loaded, config: run_inject(loaded, options, Path(args.out), config))
