@@ -12,23 +12,15 @@ from pathlib import Path
 import pytest
 
 from rml_lama import io
-from rml_lama.cli import main
 from rml_lama.dataset import release
 from rml_lama.paths import CHECKSUMS_FILE, NO_EXCHANGE_ENV, OUTPUT_MARKER_FILE
+from tests.support.cli import one_line_error
 from tests.support.disk_state import snapshot
 from tests.support.releases import tiny_records
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def refused(capsys, argv, *fragments):
-    """Run the CLI; assert exit 2 and one stderr line holding every fragment."""
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    for fragment in fragments:
-        assert fragment in err, err
-    return err
 
 
 @pytest.fixture()
@@ -43,7 +35,7 @@ def decoy_home(tmp_path, monkeypatch):
 
 def test_build_into_a_home_folder_with_foreign_files_is_refused_and_keeps_them(decoy_home, capsys, tmp_path):
     before = snapshot(tmp_path)
-    refused(capsys, ["build", "--out", str(Path("~").expanduser())], "notes.txt", "projects",
+    one_line_error(capsys, ["build", "--out", str(Path("~").expanduser())], "notes.txt", "projects",
             "did not write", "refusing")
     assert snapshot(tmp_path) == before
 
@@ -57,7 +49,7 @@ def test_build_into_the_current_folder_its_parent_or_root_is_refused(target, exp
     (work / "keep.txt").write_text("x")
     monkeypatch.chdir(work)
     before = snapshot(tmp_path)
-    refused(capsys, ["build", "--out", target], expected)
+    one_line_error(capsys, ["build", "--out", target], expected)
     assert snapshot(tmp_path) == before
 
 
@@ -65,7 +57,7 @@ def test_build_onto_an_existing_file_is_refused_and_the_file_kept(tmp_path, caps
     target = tmp_path / "release"
     target.write_text("not a folder")
     before = snapshot(tmp_path)
-    refused(capsys, ["build", "--out", str(target)], "existing file")
+    one_line_error(capsys, ["build", "--out", str(target)], "existing file")
     assert snapshot(tmp_path) == before
 
 
@@ -85,12 +77,12 @@ def test_a_release_with_a_changed_or_an_added_file_is_not_replaced(tmp_path, cap
     out = release.write_release(tiny_records(), tmp_path / "rml-lama")
     (out / "README.md").write_text("my edits\n")
     before = snapshot(tmp_path)
-    refused(capsys, ["build", "--out", str(out)], "README.md changed since the release was written")
+    one_line_error(capsys, ["build", "--out", str(out)], "README.md changed since the release was written")
     assert snapshot(tmp_path) == before
     out2 = release.write_release(tiny_records(), tmp_path / "second")
     (out2 / "data" / "mine.csv").write_text("a,b\n")
     before = snapshot(tmp_path)
-    refused(capsys, ["build", "--out", str(out2)], "data/mine.csv", "did not have")
+    one_line_error(capsys, ["build", "--out", str(out2)], "data/mine.csv", "did not have")
     assert snapshot(tmp_path) == before
 
 

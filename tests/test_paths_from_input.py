@@ -8,21 +8,12 @@ import json
 import pytest
 
 from rml_lama.checks.expectations import load_expectations
-from rml_lama.cli import main
 from rml_lama.dataset.release import write_release
 from rml_lama.errors import RmlLamaError
 from rml_lama.schema import check_lang_code
 from tests.support.checks_data import clean_records
+from tests.support.cli import one_line_error
 from tests.support.disk_state import snapshot
-
-
-def one_line_error(capsys, argv, *fragments):
-    capsys.readouterr()
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    for fragment in fragments:
-        assert fragment in err, err
 
 
 @pytest.mark.parametrize("code, ok", [("de", True), ("zh-hans", True), ("sr_Latn", True), ("fil", True),

@@ -17,6 +17,7 @@ from rml_lama.dataset.release import write_release
 from rml_lama.evaluation.store import RunLock, read_records, repair_shard
 from rml_lama.paths import RUN_CONFIG_FILE, lock_path, shard_path
 from tests.support.checkpoints import save_without
+from tests.support.cli import one_line_error
 from tests.support.disk_state import snapshot
 from tests.support.planted import planted_bundle, records
 
@@ -25,14 +26,6 @@ GOOD = b'{"fact_id": "P36:Q142:Q90", "localizer": "kn"}\n'
 CONFIG = {"options": {"seed": 0, "localizers": ["kn"]}, "model": "m"}
 
 
-def one_line_error(capsys, argv, *fragments) -> str:
-    capsys.readouterr()
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    for fragment in fragments:
-        assert fragment in err, err
-    return err
 
 
 def run_folder_with(tmp_path, shard: bytes, config: bytes = json.dumps(CONFIG).encode()) -> Path:

@@ -5,25 +5,15 @@ writes data/curated/fi_genitives.tsv, reviewed; the build reads only that file),
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Optional
 
 from ...paths import FI_GENITIVES
-
-
-@lru_cache(maxsize=1)
-def _genitives() -> dict[str, str]:
-    out = {}
-    for line in FI_GENITIVES.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            label, form = line.split("\t")
-            out[label] = form
-    return out
+from .lexicon import read_lexicon
 
 
 def genitive(label: str) -> Optional[str]:
     """The genitive singular (plural for plural names) of a label, or None when the lexicon has none."""
-    return _genitives().get(label)
+    return read_lexicon(FI_GENITIVES).get(label)
 
 
 CASE_ENDINGS = ("n", "ssa", "ssä", "sta", "stä", "lla", "llä", "lta", "ltä", "lle", "ksi", "na", "nä", "a", "ä",

@@ -9,10 +9,10 @@ listed takes no article (people, cities, companies)."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Optional
 
 from ...paths import FR_ARTICLES
+from .lexicon import read_lexicon
 
 VOWELS = "aeiouàâäéèêëîïôöûüœæAEIOUÀÂÄÉÈÊËÎÏÔÖÛÜŒÆ"  # not y: la Yougoslavie, le Yémen
 FEMININE, MASCULINE, PLURAL, NONE_EN = "f", "m", "pl", "none-en"
@@ -73,18 +73,8 @@ def classify(label: str) -> Optional[str]:
     return FEMININE if first.endswith("e") else MASCULINE
 
 
-@lru_cache(maxsize=1)
-def _lexicon() -> dict[str, str]:
-    out = {}
-    for line in FR_ARTICLES.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            label, cls = line.split("\t")
-            out[label] = cls
-    return out
-
-
 def article_class(label: str) -> Optional[str]:
-    return _lexicon().get(label)
+    return read_lexicon(FR_ARTICLES).get(label)
 
 
 H_MUET = ("homo", "hist", "hôp", "hôt", "hum", "hydr", "hypo", "hyper", "horl", "horiz", "hormon", "harmon",
