@@ -150,3 +150,21 @@ def test_default_model_path_points_into_the_package():
     path = default_model_path()
     assert path.parts[-3:] == ("data", "models", "rml-lama-mini")
     assert path.parent.parent.parent.name == "rml_lama"
+
+
+def test_a_saved_model_replaces_only_a_model_this_toolkit_wrote(tmp_path):
+    from rml_lama.errors import RmlLamaError
+
+    result = train_default_model(tiny_release(), _tiny_config(max_steps=2), progress=False)
+    foreign = tmp_path / "notes"
+    foreign.mkdir()
+    (foreign / "thesis.txt").write_text("mine")
+    with pytest.raises(RmlLamaError, match="did not write"):
+        save_trained(result, foreign, release_note="tiny")
+    assert (foreign / "thesis.txt").read_text() == "mine" and sorted(p.name for p in foreign.iterdir()) == ["thesis.txt"]
+    save_trained(result, tmp_path / "mini", release_note="first")
+    save_trained(result, tmp_path / "mini", release_note="second")  # our own, unchanged: replaced
+    assert json.loads((tmp_path / "mini" / TRAINING_REPORT_FILE).read_text())["release"] == "second"
+    (tmp_path / "mini" / TRAINING_REPORT_FILE).write_text("{}")  # edited by hand since: kept
+    with pytest.raises(RmlLamaError, match="changed since"):
+        save_trained(result, tmp_path / "mini", release_note="third")

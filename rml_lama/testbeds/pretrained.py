@@ -73,7 +73,7 @@ def convert_gguf(gguf_file: Union[str, Path], out: Union[str, Path]) -> Path:
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, "model") as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
     return Path(out)

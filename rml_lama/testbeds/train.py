@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..errors import RmlLamaError
 from ..frames import parallel_facts
-from ..io import atomic_directory, atomic_write_json
+from ..io import atomic_directory, atomic_write_json, check_replaceable
 from ..models import bundle_from
 from ..paths import DEFAULT_MODEL_DIR, MODEL_FACTS_FILE, TRAINING_REPORT_FILE
 from ..probing.ranking import CandidateRanker, greedy_tokens
@@ -492,8 +492,9 @@ def train_default_model(release: pd.DataFrame, config: TrainConfig, progress: bo
 
 
 def save_trained(result: TrainingResult, out: Path, release_note: Optional[str] = None) -> None:
-    """Write the checkpoint folder atomically: model, tokenizer, rml_lama_facts.json, training_report.json."""
-    with atomic_directory(out) as tmp:
+    """Write the checkpoint folder atomically: model, tokenizer, rml_lama_facts.json, training_report.json; an
+    existing `out` is replaced only if it is a model this toolkit wrote and nobody changed (io.check_replaceable)."""
+    with atomic_directory(out, "model") as tmp:
         result.model.save_pretrained(tmp)
         result.tokenizer.save_pretrained(tmp)
         config = result.report["config"]
@@ -509,6 +510,7 @@ def save_trained(result: TrainingResult, out: Path, release_note: Optional[str] 
 
 def cmd_train_model(args: argparse.Namespace) -> int:
     """`rml-lama train-model`: train the default model on a release and save it with its report."""
+    check_replaceable(args.out, "model")  # before training for minutes, not after
     config = TrainConfig(facts=args.facts, seed=args.seed, threads=args.threads)
     if args.epochs is not None:
         config.epochs = args.epochs
