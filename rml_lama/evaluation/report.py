@@ -2,7 +2,8 @@
 
 Works on a finished or a partial run. Every figure is a mean over facts with a seeded percentile-bootstrap
 95% interval (facts resampled); the headline is the gap between the effect of an intervention on the
-fact's own queries and on unrelated facts' queries.
+fact's own queries and on unrelated facts' queries. On a planted model the planted ground truth at equal budgets
+(precision@k, recall@k, kind accuracy, decoys avoided; paired differences over planted facts) follows.
 """
 from __future__ import annotations
 
