@@ -273,19 +273,31 @@ def test_cli_run_on_a_saved_model_writes_results_and_report(tmp_path, release_di
 
 
 def test_planted_truth_is_scored_per_localizer(tmp_path):
+    # a decoy that writes nothing: any neuron of the planted layer but the plant (all other columns are zero)
+    decoy = [PLANT_LAYER, PLANT_INDEX - 1]
     truth = {"plants": [{"fact_id": TARGET, "kind": "agnostic", "langs": list(LANGS),
-                         "neurons": [[PLANT_LAYER, PLANT_INDEX]]}]}
+                         "neurons": [[PLANT_LAYER, PLANT_INDEX]], "decoys": [decoy]}]}
     out = run(tmp_path, options(localizers=("matrice", "random"), facts=2), truth=truth)
     results = by_key(out)
     assert results[(TARGET, "matrice")]["planted"] == {
-        "planted": 1, "recall": 1.0, "precision": 1.0, "recall_agnostic": 1.0, "kind_right_agnostic": 1.0,
-        "recall_specific": None, "kind_right_specific": None}
+        "planted": 1, "recall": 1.0, "precision": 1.0, "decoys": 1, "decoys_avoided": 1.0,
+        "recall_agnostic": 1.0, "kind_right_agnostic": 1.0, "recall_specific": None, "kind_right_specific": None}
     assert results[(TARGET, "random")]["planted"]["recall"] == 0.0
+    # equal budgets: the agnostic top-1 is the plant (precision 1), the top-3 holds it among 3 (precision 1/3)
+    budgets = results[(TARGET, "matrice")]["budgets"]
+    assert budgets["1"]["planted"] == {"plants": 1.0, "precision": 1.0, "recall": 1.0, "kind_right": 1.0,
+                                       "decoys_avoided": 1.0, "kind_right_agnostic": 1.0}
+    assert budgets["3"]["planted"]["precision"] == pytest.approx(1 / 3) and budgets["3"]["planted"]["recall"] == 1.0
+    assert results[(TARGET, "oracle")]["budgets"]["1"]["planted"]["recall"] == 1.0
     other = next(r for (fact, name), r in results.items() if fact != TARGET and name == "matrice")
-    assert "planted" not in other  # only planted facts are scored against the truth
+    assert "planted" not in other and "planted" not in other["budgets"]["1"]  # only planted facts are scored
     summary = write_report(out, print_table=False)
     assert summary["localizers"]["matrice"]["metrics"]["planted_recall"]["mean"] == 1.0
-    assert "planted recall" in (out / "report.md").read_text()
+    assert summary["planted"]["facts"] == 1 and summary["planted"]["budgets"]["5"]["best"] == "matrice"
+    report = (out / "report.md").read_text()
+    assert "planted recall" in report and "## Planted ground truth at equal budgets" in report
+    assert "| 1 | oracle | 1 | 1.00 [1.00, 1.00] |" in report and "| 5 | matrice | 1 | 0.20 [0.20, 0.20] |" in report
+    assert "| 1 | matrice - random |" in report
 
 
 @pytest.mark.parametrize("family", ["gpt2", "llama"])

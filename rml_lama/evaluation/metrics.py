@@ -117,13 +117,31 @@ def bootstrap_ci(
 
 
 # --------------------------------------------------------------------------------------- ground truth
+def _neurons(pairs: Iterable) -> set[Neuron]:
+    return {(int(layer), int(index)) for layer, index in pairs}
+
+
+def _decoys(plants: list[dict]) -> set[Neuron]:
+    return set().union(*(_neurons(plant.get("decoys", [])) for plant in plants))
+
+
+def decoys_avoided(found: Iterable[Neuron], plants: list[dict]) -> Optional[float]:
+    """Share of the plants' decoy neurons (they fire with the fact but write nothing) NOT among `found`; None
+    when the plants have no decoys. 1.0 is best: a localizer that follows activations, not effects, scores low."""
+    decoys = _decoys(plants)
+    if not decoys:
+        return None
+    return len(decoys - set(map(tuple, found))) / len(decoys)
+
+
 def ground_truth_scores(localization: Localization, plants: list[dict]) -> dict:
-    """Precision and recall of planted neurons for one fact, and whether their kind was told apart.
+    """Precision and recall of planted neurons for one fact, whether their kind was told apart, and decoys.
 
     plants: the fact's entries of truth.json ({"kind": "agnostic" | "specific", "langs": [...], "neurons":
-    [[layer, index], ...]}). A planted neuron is *found* if it is in any of the localizer's sets; its kind is
-    *right* if an agnostic plant is among the agnostic neurons, or a specific plant is among the specific
-    neurons of one of its languages and not agnostic. precision = planted found / all neurons found.
+    [[layer, index], ...], "decoys": [[layer, index], ...]}). A planted neuron is *found* if it is in any of the
+    localizer's sets; its kind is *right* if an agnostic plant is among the agnostic neurons, or a specific plant
+    is among the specific neurons of one of its languages and not agnostic. precision = planted found / all
+    neurons found; decoys_avoided = share of decoys in none of the sets (None without decoys).
     """
     found = set(localization.all_neurons())
     agnostic = set(localization.agnostic)
@@ -131,8 +149,7 @@ def ground_truth_scores(localization: Localization, plants: list[dict]) -> dict:
     planted: set[Neuron] = set()
     by_kind: dict[str, list[tuple[Neuron, bool, bool]]] = {"agnostic": [], "specific": []}
     for plant in plants:
-        for layer, index in plant["neurons"]:
-            neuron = (int(layer), int(index))
+        for neuron in sorted(_neurons(plant["neurons"])):
             planted.add(neuron)
             if plant["kind"] == "agnostic":
                 right_kind = neuron in agnostic
@@ -144,10 +161,63 @@ def ground_truth_scores(localization: Localization, plants: list[dict]) -> dict:
         "planted": len(planted),
         "recall": len(hits) / len(planted) if planted else None,
         "precision": len(hits) / len(found) if found else None,
+        "decoys": len(_decoys(plants)),
+        "decoys_avoided": decoys_avoided(found, plants),
     }
     for kind, rows in by_kind.items():
         result[f"recall_{kind}"] = float(np.mean([r[1] for r in rows])) if rows else None
         result[f"kind_right_{kind}"] = float(np.mean([r[2] for r in rows])) if rows else None
+    return result
+
+
+def plant_at_budget(budget: Localization, plant: dict) -> Optional[dict]:
+    """One plant scored against one budgeted localization (exactly k neurons per localization language and k
+    agnostic ones); None when no set matches the plant (a language-bound plant none of whose languages was
+    localized).
+
+    The sets that match the plant's kind: an agnostic plant, the agnostic top-k; any other plant, the top-k of
+    each of its languages (`langs`, where it was written, whether or not it took there) that was localized.
+    Over those sets:
+    precision@k = planted neurons in the set / neurons in the set, recall@k = planted neurons in the set /
+    planted neurons, each averaged over the sets. kind_right: agnostic, the share of its neurons in the agnostic
+    top-k; distributed, the share of its neurons found (= recall@k); script / specific, the share of (neuron,
+    language) pairs where the neuron is in that language's top-k and neither in the agnostic top-k nor in the
+    top-k of a localized language the plant does not cover."""
+    neurons = _neurons(plant["neurons"])
+    agnostic = set(budget.agnostic)
+    per_lang = {lang: set(found) for lang, found in budget.per_lang.items()}
+    if plant["kind"] == "agnostic":
+        sets = [agnostic]
+    else:
+        sets = [per_lang[lang] for lang in plant["langs"] if lang in per_lang]
+    if not neurons or not sets:
+        return None
+    precision = nan_mean(len(neurons & chosen) / len(chosen) if chosen else None for chosen in sets)
+    recall = float(np.mean([len(neurons & chosen) / len(neurons) for chosen in sets]))
+    if plant["kind"] in ("agnostic", "distributed"):
+        kind_right = recall
+    else:
+        elsewhere = agnostic.union(*(found for lang, found in per_lang.items() if lang not in plant["langs"]))
+        kind_right = float(np.mean([neuron in chosen and neuron not in elsewhere
+                                    for chosen in sets for neuron in sorted(neurons)]))
+    return {"precision": precision, "recall": recall, "kind_right": kind_right}
+
+
+def planted_at_budget(budget: Localization, plants: list[dict]) -> dict:
+    """A fact's plants scored against one budgeted localization (see `plant_at_budget`): precision@k, recall@k
+    and kind_right averaged over the fact's scorable plants (`plants`: how many), kind_right per kind of
+    those plants (`kind_right_<kind>`), and decoys_avoided (share of those plants' decoys in none of the
+    budget's sets, agnostic or any language's; None without decoys)."""
+    scored = [(plant, plant_at_budget(budget, plant)) for plant in plants]
+    scored = [(plant, scores) for plant, scores in scored if scores is not None]
+    result: dict[str, Optional[float]] = {
+        "plants": float(len(scored)),
+        **{key: nan_mean(scores[key] for _, scores in scored) for key in ("precision", "recall", "kind_right")},
+        "decoys_avoided": decoys_avoided(budget.all_neurons(), [plant for plant, _ in scored]),
+    }
+    for kind in sorted({plant["kind"] for plant, _ in scored}):
+        result[f"kind_right_{kind}"] = nan_mean(scores["kind_right"] for plant, scores in scored
+                                                if plant["kind"] == kind)
     return result
 
 

@@ -10,7 +10,9 @@
    scoring half (per-language sets), on the held-out languages (agnostic sets) and on unrelated queries of
    the same languages, in shared batched passes (evaluation/effects.py);
 4. one result line per localizer (and one for the oracle): threshold-set figures as before, `budgets[k]`
-   with effects, precision@k against the oracle's top-k, and the oracle's effects at k for recovery.
+   with effects, precision@k against the oracle's top-k, and the oracle's effects at k for recovery; on a
+   planted fact `budgets[k].planted`: precision@k, recall@k, kind accuracy and decoys avoided of its plants
+   (metrics.planted_at_budget; random averaged over its draws), for the oracle's top-k too.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from ..probing.targets import encode_probes, probes_of
 from .effects import InterventionScorer
 from .heldout import split_queries
 from .localize import LocalizerSet, fact_attributions, localize_all
-from .metrics import INTERVENTIONS, accuracy
+from .metrics import INTERVENTIONS, accuracy, planted_at_budget
 from .options import EvalOptions
 from .oracle import candidate_pool, oracle_effects
 from .sampling import FactQueries, RunPlan, candidates_for, unrelated_queries
@@ -93,13 +95,15 @@ def _localize_and_rank(localizers: LocalizerSet, attributions, halves: _Halves, 
     return localized, rankings
 
 
-def _budget_entry(scorer, queries, chosen_sets, oracle_set, min_prob: float) -> dict:
+def _budget_entry(scorer, queries, chosen_sets, oracle_set, min_prob: float, plants: Optional[list[dict]]) -> dict:
     """Effects of one localizer's sets at one budget (averaged over random draws), precision against the
-    oracle's set of that budget."""
+    oracle's set of that budget, and on a planted fact the scores against its plants."""
     effects = [set_effects(scorer, queries, chosen, min_prob) for chosen in chosen_sets]
     entry = average_effects(effects) if len(effects) > 1 else effects[0]
     if oracle_set is not None:
         entry["precision"] = average_effects([precision_vs_oracle(chosen, oracle_set) for chosen in chosen_sets])
+    if plants:
+        entry["planted"] = average_effects([planted_at_budget(chosen, plants) for chosen in chosen_sets])
     entry["draws"] = len(chosen_sets)
     return entry
 
@@ -150,16 +154,17 @@ def evaluate_fact(bundle, fact: FactQueries, plan: RunPlan, localizers: Localize
     accuracy_scorer = FactScorer(bundle, FactProbes(
         {lang: _probes(halves.score[lang]) for lang in langs}, {lang: [] for lang in langs},
         {lang: _candidates(fact, lang, halves.score[lang], plan, options) for lang in langs}), langs)
+    plants = plan.plants.get(fact.fact_id)
     oracle_budgets = {str(k): {**set_effects(scorer, queries, chosen, options.min_prob),
+                               **({"planted": planted_at_budget(chosen, plants)} if plants else {}),
                                "neurons": chosen.to_json()} for k, chosen in oracle_sets.items()}
     counts = queries.counts()
     for name, (localization, stability_halves) in localized.items():
         scores = set_effects(scorer, queries, localization, options.min_prob)
         scores["accuracy"] = _accuracy(accuracy_scorer, localization, langs)
-        budgets = {str(k): _budget_entry(scorer, queries, chosen_sets, oracle_sets.get(k), options.min_prob)
+        budgets = {str(k): _budget_entry(scorer, queries, chosen_sets, oracle_sets.get(k), options.min_prob, plants)
                    for k, chosen_sets in sets[name].items()}
-        record = fact_record(fact, name, localization, stability_halves, {"threshold": scores},
-                             plan.plants.get(fact.fact_id), rank)
+        record = fact_record(fact, name, localization, stability_halves, {"threshold": scores}, plants, rank)
         record.update(rounded({"budgets": budgets, "queries": counts, "oracle_budgets": _brief(oracle_budgets)}))
         yield record
     if ablations is not None and (fact.fact_id, ORACLE) not in done:

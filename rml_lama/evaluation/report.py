@@ -2,7 +2,8 @@
 
 Works on a finished or a partial run. Every figure is a mean over facts with a seeded percentile-bootstrap
 95% interval (facts resampled); the headline is the gap between the effect of an intervention on the
-fact's own queries and on unrelated facts' queries.
+fact's own queries and on unrelated facts' queries. On a planted model the planted ground truth at equal budgets
+(precision@k, recall@k, kind accuracy, decoys avoided; paired differences over planted facts) follows.
 """
 from __future__ import annotations
 
@@ -53,6 +54,7 @@ METRICS: dict[str, tuple[str, ...]] = {
     "planted_kind_right_agnostic": ("planted", "kind_right_agnostic"),
     "planted_recall_specific": ("planted", "recall_specific"),
     "planted_kind_right_specific": ("planted", "kind_right_specific"),
+    "planted_decoys_avoided": ("planted", "decoys_avoided"),
 }
 # per budget k: metric -> path inside record["budgets"][k]
 BUDGET_METRICS: dict[str, tuple[str, ...]] = {
@@ -205,6 +207,54 @@ def pairwise(by_localizer: dict[str, list[dict]], k: str, seed: int) -> dict[str
             for i, a in enumerate(names) for b in names[i + 1:]}
 
 
+# ------------------------------------------------------------------- planted ground truth at equal budgets
+# keys of budgets[k]["planted"] -> their titles in report.md
+PLANTED_TITLES = {"precision": "precision@k", "recall": "recall@k", "kind_right": "kind accuracy",
+                  "decoys_avoided": "decoys avoided"}
+PLANTED_METRICS = tuple(PLANTED_TITLES)
+PLANTED_TABLE_BUDGETS = ("1", "3", "5")  # the budgets report.md shows (summary.json holds every budget)
+PLANTED_LEAD = "recall"  # the best non-oracle localizer of a budget: highest mean recall@k
+
+
+def planted_values(records: list[dict], k: str) -> dict[str, dict[str, float]]:
+    """metric -> {fact id: value at budget k} for the planted metrics and every `kind_right_<kind>` found."""
+    values: dict[str, dict[str, float]] = {metric: {} for metric in PLANTED_METRICS}
+    for record in records:
+        planted = record.get("budgets", {}).get(k, {}).get("planted") or {}
+        for metric, value in planted.items():
+            if value is not None and (metric in PLANTED_METRICS or metric.startswith("kind_right_")):
+                values.setdefault(metric, {})[record["fact_id"]] = value
+    return values
+
+
+def _best_by(entries: dict[str, dict], metric: str) -> Optional[str]:
+    """The non-oracle localizer with the highest mean `metric` (the first in run order on a tie)."""
+    scored = [name for name, entry in entries.items() if name != ORACLE and entry.get(metric, {}).get("n")]
+    return max(scored, key=lambda name: entries[name][metric]["mean"]) if scored else None
+
+
+def summarise_planted(by_localizer: dict[str, list[dict]], seed: int) -> dict:
+    """`facts`: the planted facts evaluated; `budgets`, per budget k with planted scores: per localizer (the
+    oracle included) every planted metric described over the planted facts, the best non-oracle localizer by
+    recall@k, and the paired difference (per fact) of every pair of localizers for every planted metric
+    ("a - b" in run order). Without planted facts: 0 and no budgets."""
+    facts = {r["fact_id"] for records in by_localizer.values() for r in records if "planted" in r}
+    budgets = sorted({k for records in by_localizer.values() for r in records
+                      for k, entry in r.get("budgets", {}).items() if entry.get("planted")}, key=int)
+    result: dict[str, dict] = {}
+    for k in budgets:
+        values = {name: planted_values(records, k) for name, records in by_localizer.items()}
+        entries = {name: {metric: describe(vals.values(), n_boot=BOOTSTRAP_SAMPLES, seed=seed)
+                          for metric, vals in per_metric.items()} for name, per_metric in values.items()}
+        names = [name for name in entries if entries[name][PLANTED_LEAD]["n"]]
+        pairwise = {metric: {f"{a} - {b}": paired_bootstrap(values[a].get(metric, {}), values[b].get(metric, {}),
+                                                           BOOTSTRAP_SAMPLES, seed)
+                             for i, a in enumerate(names) for b in names[i + 1:]}
+                    for metric in PLANTED_METRICS}
+        result[k] = {"localizers": entries, "best": _best_by(entries, PLANTED_LEAD), "pairwise": pairwise}
+    return {"facts": len(facts), "budgets": result}
+
+
 def oracle_agnostic(records: list[dict]) -> dict:
     """How many facts have neurons whose ablation hurts every localization language (the oracle's LAKNs)."""
     counts = [len(r.get("oracle", {}).get("agnostic", [])) for r in records if "oracle" in r]
@@ -241,6 +291,7 @@ def build_summary(run: Path) -> dict:
         "leading_budget": lead,
         "leading": leading_rows(by_localizer, budgets, lead, seed) if lead else [],
         "pairwise": pairwise(by_localizer, lead, seed) if lead else {},
+        "planted": summarise_planted(by_localizer, seed),
         "oracle_agnostic": oracle_agnostic(by_localizer.get(ORACLE, [])),
     }
 
@@ -370,6 +421,8 @@ def markdown_table(summary: dict) -> str:
              + n_of(s, "planted_kind_right_agnostic")),
             ("specific plants as specific", lambda s: _num(s["metrics"].get("planted_kind_right_specific"))
              + n_of(s, "planted_kind_right_specific")),
+            ("decoys avoided", lambda s: _num(s["metrics"].get("planted_decoys_avoided"))
+             + n_of(s, "planted_decoys_avoided")),
         ]
     lines = [
         "| localizer | " + " | ".join(name for name, _ in columns) + " |",
@@ -392,6 +445,135 @@ def budget_table(summary: dict) -> str:
         lines.append(f"| {name} | " + " | ".join(_lp(budgets[k].get(name, {}).get(LEAD_METRIC), False)
                                                   for k in budgets) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _difference(ci: Optional[dict], flip: bool = False) -> str:
+    """A paired difference: mean [95% interval] (n), negated (a - b read as b - a) when `flip`."""
+    if not ci or ci.get("mean") is None:
+        return "n/a"
+    mean, low, high = (ci["mean"], ci["low"], ci["high"])
+    if flip:  # + 0.0: no "-0.00"
+        mean, low, high = -mean + 0.0, -high + 0.0, -low + 0.0
+    return f"{mean:+.2f} [{low:+.2f}, {high:+.2f}] (n={ci['n']})"
+
+
+def _pair(entry: dict, metric: str, first: str, second: str) -> str:
+    pairs = entry["pairwise"].get(metric, {})
+    if f"{first} - {second}" in pairs:
+        return _difference(pairs[f"{first} - {second}"])
+    return _difference(pairs.get(f"{second} - {first}"), flip=True)
+
+
+def _planted_names(entry: dict) -> list[str]:
+    """The oracle first, then the localizers in run order; only those with planted scores at this budget."""
+    names = [name for name, e in entry["localizers"].items() if e[PLANTED_LEAD]["n"]]
+    return ([ORACLE] if ORACLE in names else []) + [name for name in names if name != ORACLE]
+
+
+def shown_pairs(entry: dict) -> list[tuple[str, str]]:
+    """The paired differences report.md shows at one budget: the oracle minus the best non-oracle localizer,
+    the best minus every other, and every other minus random (summary.json holds every pair)."""
+    best, names = entry.get("best"), _planted_names(entry)
+    if best is None:
+        return []
+    randoms = [name for name in names if name.startswith("random")]
+    pairs = [(ORACLE, best)] if ORACLE in names else []
+    pairs += [(best, name) for name in names if name not in (ORACLE, best)]
+    pairs += [(name, chance) for chance in randoms for name in names if name not in (ORACLE, best, *randoms)]
+    return pairs
+
+
+def _planted_budgets(summary: dict) -> list[str]:
+    budgets = summary.get("planted", {}).get("budgets", {})
+    return [k for k in PLANTED_TABLE_BUDGETS if k in budgets] or list(budgets)
+
+
+def planted_table(summary: dict) -> str:
+    """Per shown budget and localizer (the oracle first): precision@k, recall@k, kind accuracy (all plants and
+    per kind) and decoys avoided, mean [95% interval] over the planted facts, (n=...) where fewer facts."""
+    budgets = summary["planted"]["budgets"]
+    shown = _planted_budgets(summary)
+    kinds = sorted({metric for k in shown for e in budgets[k]["localizers"].values() for metric, ci in e.items()
+                    if metric.startswith("kind_right_") and ci["n"]})
+    columns = [(metric, PLANTED_TITLES[metric]) for metric in ("precision", "recall", "kind_right")]
+    columns += [(metric, f"kind acc., {metric[len('kind_right_'):]}") for metric in kinds]
+    columns += [("decoys_avoided", PLANTED_TITLES["decoys_avoided"])]
+    lines = ["| k | localizer | planted facts | " + " | ".join(title for _, title in columns) + " |",
+             "|---" * (len(columns) + 3) + "|"]
+    for k in shown:
+        for name in _planted_names(budgets[k]):
+            entry = budgets[k]["localizers"][name]
+            n = entry[PLANTED_LEAD]["n"]
+            cells = [_num(entry.get(metric)) + (f" (n={entry[metric]['n']})" if entry.get(metric, {}).get("n", 0) < n
+                                                else "") for metric, _ in columns]
+            lines.append(f"| {k} | {name} | {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def planted_pairs_table(summary: dict) -> str:
+    """Paired differences per planted fact at every shown budget: mean [95% paired-bootstrap interval] (n)."""
+    budgets = summary["planted"]["budgets"]
+    lines = ["| k | difference (per fact) | " + " | ".join(PLANTED_TITLES.values()) + " |",
+             "|---" * (len(PLANTED_METRICS) + 2) + "|"]
+    for k in _planted_budgets(summary):
+        for first, second in shown_pairs(budgets[k]):
+            lines.append(f"| {k} | {first} - {second} | "
+                         + " | ".join(_pair(budgets[k], metric, first, second) for metric in PLANTED_METRICS) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def planted_sentence(summary: dict) -> str:
+    """One sentence on what the planted tables show: the best localizer at the leading budget, against the
+    oracle and against random."""
+    planted = summary["planted"]
+    shown = _planted_budgets(summary)
+    k = str(LEADING_BUDGET) if str(LEADING_BUDGET) in shown else shown[-1]
+    entry = planted["budgets"][k]
+    best = entry.get("best")
+    if best is None:
+        return f"No localizer has a planted neuron scored at k = {k}."
+    mine = entry["localizers"][best]
+    text = (f"At k = {k}, **{best}** finds the planted neurons best among the localizers (recall@k "
+            f"{_num(mine['recall'])} over {mine['recall']['n']} of the {planted['facts']} planted facts evaluated; "
+            f"kind accuracy {_num(mine['kind_right'])}, decoys avoided {_num(mine.get('decoys_avoided'))})")
+    oracle = entry["localizers"].get(ORACLE, {}).get("recall")
+    if oracle and oracle.get("mean") is not None:
+        text += f", against the oracle's {oracle['mean']:.2f}"
+    chance = next((name for name in _planted_names(entry) if name.startswith("random")), None)
+    diff = entry["pairwise"]["recall"].get(f"{best} - {chance}") if chance else None
+    if diff and diff.get("mean") is not None:
+        text += (f"; its paired recall@k difference to {chance} is {_difference(diff)}, "
+                 + ("an interval above zero." if diff["low"] > 0 else "an interval that includes zero: not told "
+                                                                        "apart from chance."))
+    else:
+        text += "."
+    return text
+
+
+def planted_section(summary: dict) -> str:
+    """The planted ground truth at equal budgets (empty when the run has no planted fact scored at a budget)."""
+    if not summary.get("planted", {}).get("budgets"):
+        return ""
+    return "\n".join([
+        "## Planted ground truth at equal budgets",
+        "",
+        "Each localizer's top-k (the oracle's too, the best any ranking by single-ablation effect can do) scored "
+        "against the planted neurons of every planted fact: an agnostic plant against the agnostic top-k, any "
+        "other plant against the top-k of each of its languages that is localized (averaged over them; a plant "
+        "in held-out languages only is not scored). precision@k = planted neurons in the set / k; recall@k = "
+        "planted neurons in the set / planted neurons; kind accuracy: agnostic plants in the agnostic top-k, "
+        "script and specific plants in their languages' top-k but neither in the agnostic top-k nor in another "
+        "language's, distributed plants the share of their neurons found; decoys avoided = share of decoy "
+        "neurons (they fire with the fact but write nothing) in none of the top-k sets (1 is best). Mean [95% "
+        "bootstrap interval] over planted facts; random averaged over its draws.",
+        "",
+        planted_table(summary),
+        planted_sentence(summary),
+        "",
+        "Paired differences per planted fact (the same resampled facts for both; n: facts both scored):",
+        "",
+        planted_pairs_table(summary),
+    ])
 
 
 def report_markdown(summary: dict) -> str:
@@ -431,6 +613,7 @@ def report_markdown(summary: dict) -> str:
         "### Held-out suppression at every budget",
         "",
         budget_table(summary),
+        planted_section(summary),
         "## Each localizer's own threshold (the papers' protocol)",
         "",
         "Same scoring (held-out rephrasings; LAKNs on the held-out languages), but each localizer keeps as many "
