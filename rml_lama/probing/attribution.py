@@ -638,8 +638,8 @@ def attribute(bundle, probes: Sequence[Probe], *, steps: int = 20, rule: str = "
     (exact; off = the whole sequence, for checking); memory_budget_mb: also cap the rows per pass by estimated
     activation memory (see estimated_row_bytes); method: "integrated-gradients", or "activation" (no gradient:
     the natural activations as scores, one forward per query; steps, rule, baseline and multiplier unused).
-    Bad probes raise RmlLamaError naming the query before any
-    work starts. Results do not depend on how rows are batched (up to floating-point rounding).
+    Bad probes raise RmlLamaError naming the query before any work starts. Results do not depend on how rows
+    are batched (up to floating-point rounding).
     """
     from tqdm.auto import tqdm
 
