@@ -87,6 +87,38 @@ def test_engine_equals_plain_reference_in_float64(family):
             assert _rel_err(result.scores[layer], expected) < 1e-5, (family, probe, layer)
 
 
+@pytest.mark.parametrize("family", ["bert", "gpt2", "llama"])
+@pytest.mark.parametrize("aggregation", ["sum", "mean", "first"])
+def test_activation_method_is_what_a_forward_hook_reads_at_the_answer(family, aggregation):
+    bundle = tiny_bundle(family, dtype=torch.float64)
+    forwards = []
+    counter = bundle.model.register_forward_hook(lambda *_: forwards.append(1))
+    try:
+        results = attribute(bundle, [SINGLE, MULTI], method="activation", layers=[0, 2], aggregation=aggregation)
+    finally:
+        counter.remove()
+    assert len(forwards) == 2  # one forward per query, no gradient passes
+    integrated = attribute(bundle, [SINGLE, MULTI], steps=1, layers=[0], aggregation=aggregation)
+    for probe, result, reference in zip([SINGLE, MULTI], results, integrated):
+        item = encode_probes(bundle, [probe])[0]
+        ids = torch.tensor([item.input_ids])
+        positions = item.target_positions[:1] if aggregation == "first" else item.target_positions
+        assert result.layers == [0, 2] and result.scores.shape == (2, bundle.d_ff)
+        for row, layer in enumerate([0, 2]):
+            per_token = torch.stack([_natural_neurons(bundle, ids, layer, p)[0] for p in positions])
+            expected = per_token.mean(0) if aggregation == "mean" else per_token.sum(0)
+            assert torch.allclose(result.scores[row].double(), expected, atol=1e-6), (family, probe, layer)
+        assert result.gold_prob == pytest.approx(reference.gold_prob, rel=1e-9)
+        assert result.token_probs == pytest.approx(reference.token_probs, rel=1e-9)
+        assert result.steps == 0 and result.baseline == "none" and np.isnan(result.baseline_prob)
+    assert len(encode_probes(bundle, [MULTI])[0].answer_ids) == 2  # the multi-token case is exercised
+
+
+def test_an_unknown_attribution_method_is_one_error():
+    with pytest.raises(RmlLamaError, match="unknown attribution method"):
+        attribute(tiny_bundle("bert"), [SINGLE], method="gradient")
+
+
 @pytest.mark.parametrize("family", ["bert", "llama", "bloom"])
 def test_amig_baseline_equals_reference(family):
     bundle = tiny_bundle(family, dtype=torch.float64)

@@ -26,11 +26,13 @@ from rml_lama.probing.ranking import answer_probabilities
 from rml_lama.testbeds.tiny import tiny_bundle
 from tests.support.planted import (
     ALL_LOCALIZERS,
+    DECOY_INDEX,
     LANGS,
     PLANT_INDEX,
     PLANT_LAYER,
     SPECIFIC_INDEX,
     TARGET,
+    decoy_bundle,
     planted_bundle,
     probes_for,
     records,
@@ -298,6 +300,23 @@ def test_planted_truth_is_scored_per_localizer(tmp_path):
     assert "planted recall" in report and "## Planted ground truth at equal budgets" in report
     assert "| 1 | oracle | 1 | 1.00 [1.00, 1.00] |" in report and "| 5 | matrice | 1 | 0.20 [0.20, 0.20] |" in report
     assert "| 1 | matrice - random |" in report
+
+
+def test_a_decoy_catches_the_activation_localizer_but_not_kn(tmp_path):
+    # the decoy fires exactly as the plant does on the target's queries and writes nothing
+    truth = {"plants": [{"fact_id": TARGET, "kind": "agnostic", "langs": list(LANGS),
+                         "neurons": [[PLANT_LAYER, PLANT_INDEX]], "decoys": [[PLANT_LAYER, DECOY_INDEX]]}]}
+    results = by_key(run(tmp_path, options(localizers=("kn", "activation"), facts=2), bundle=decoy_bundle(), truth=truth))
+    kn, activation = results[(TARGET, "kn")], results[(TARGET, "activation")]
+    assert kn["planted"]["recall"] == 1.0 and kn["planted"]["decoys_avoided"] == 1.0
+    assert activation["planted"]["recall"] == 1.0 and activation["planted"]["decoys_avoided"] == 0.0
+    for k in ("1", "3", "5"):
+        assert kn["budgets"][k]["planted"]["recall"] == 1.0 and kn["budgets"][k]["planted"]["decoys_avoided"] == 1.0
+    # the plant and its decoy tie for the top: the tie goes to the lower index at k = 1, the decoy is in from k = 2
+    assert activation["budgets"]["1"]["planted"]["recall"] == 1.0
+    for k in ("3", "5"):
+        assert activation["budgets"][k]["planted"]["recall"] == 1.0
+        assert activation["budgets"][k]["planted"]["decoys_avoided"] == 0.0
 
 
 @pytest.mark.parametrize("family", ["gpt2", "llama"])

@@ -6,6 +6,7 @@ import pytest
 
 from rml_lama.errors import RmlLamaError
 from rml_lama.localizers import (
+    ACTIVATION,
     AMIG_AUTHORS,
     AMIG_BASELINE,
     LOCALIZERS,
@@ -15,6 +16,8 @@ from rml_lama.localizers import (
     QueryScores,
     get_localizer,
 )
+from rml_lama.localizers.activation import ActivationNeurons
+from rml_lama.localizers.budget import top_k
 from rml_lama.localizers.kn import KnowledgeNeurons
 from rml_lama.localizers.matrice import Matrice
 
@@ -174,6 +177,31 @@ def test_random_matches_the_reference_counts_and_is_seeded():
         get_localizer("random").localize(fact, None)
 
 
+def activation_fact() -> FactAttributions:
+    # layers 3 and 5, d_ff 3. en mean [[3, 0.5, -2], [0.5, 0, 1]] / 3 = [[1, 1/6, -2/3], [1/6, 0, 1/3]];
+    # fr (one query) [[1, 0, 0], [0, 2, 0.5]] / 2 = [[0.5, 0, 0], [0, 1, 0.25]]
+    en = [q([[2.0, 0.0, -4.0], [1.0, 0.0, 0.0]]), q([[4.0, 1.0, 0.0], [0.0, 0.0, 2.0]])]
+    fr = [q([[1.0, 0.0, 0.0], [0.0, 2.0, 0.5]])]
+    return FactAttributions("P1:Q1:Q2", (3, 5), 3, {ACTIVATION: {"en": en, "fr": fr}})
+
+
+def test_activation_keeps_neurons_above_tau_of_the_languages_largest_mean_activation():
+    result = ActivationNeurons(tau=0.3).localize(activation_fact())
+    assert result.per_lang == {"en": [(3, 0), (5, 2)], "fr": [(3, 0), (5, 1)]}
+    assert result.per_lang_scores["en"] == [pytest.approx(1.0), pytest.approx(1 / 3)]
+    assert result.agnostic == [(3, 0)] and result.agnostic_scores == [pytest.approx(0.5)]  # its weaker language
+    assert ActivationNeurons(tau=0.5).localize(activation_fact()).per_lang["en"] == [(3, 0)]
+    assert get_localizer("activation").baselines == (ACTIVATION,) and get_localizer("activation").params()["tau"] == 0.5
+
+
+def test_activation_ranks_by_signed_activation_and_agnostic_by_the_weakest_language():
+    ranking = ActivationNeurons().rank(activation_fact())
+    # en: 1, 1/3, then the two 1/6 ties by (layer, index), 0, and the strongly negative neuron last
+    assert top_k(ranking.per_lang["en"], ranking.layers, 6) == [(3, 0), (5, 2), (3, 1), (5, 0), (5, 1), (3, 2)]
+    assert np.allclose(ranking.agnostic, [[0.5, 0.0, -2 / 3], [0.0, 0.0, 0.25]])
+    assert top_k(ranking.agnostic, ranking.layers, 2) == [(3, 0), (5, 2)]
+
+
 def test_half_takes_even_and_odd_queries():
     fact = kn_fact()
     assert [x.scores[0, 0] for x in fact.half(0).for_lang(ZERO_BASELINE, "en")] == [1.0, 0.5]
@@ -192,7 +220,7 @@ def test_nothing_positive_means_nothing_found():
 
 def test_registry_lists_the_ablations_and_rejects_unknown_names():
     assert {"matrice", "matrice-no-query-unc", "matrice-no-lang-unc", "matrice-zero", "matrice-renorm", "amig",
-            "amig-ig", "kn", "kn-retuned", "random"} <= set(LOCALIZERS)
+            "amig-ig", "kn", "kn-retuned", "activation", "random"} <= set(LOCALIZERS)
     assert get_localizer("matrice").baselines == (AMIG_BASELINE,) and get_localizer("amig").baselines == (AMIG_AUTHORS,)
     assert get_localizer("matrice-zero").baselines == (ZERO_BASELINE,)
     assert get_localizer("matrice-no-lang-unc").params()["lang_uncertainty"] is False

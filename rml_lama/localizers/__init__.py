@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import RmlLamaError
+from .activation import ActivationNeurons
 from .amig import Amig
 from .base import (
+    ACTIVATION,
     AMIG_AUTHORS,
     AMIG_BASELINE,
     ZERO_BASELINE,
@@ -69,6 +71,7 @@ LOCALIZERS: dict[str, LocalizerEntry] = {
         LocalizerEntry("kn", KnowledgeNeurons.description, KnowledgeNeurons),
         LocalizerEntry("kn-retuned", "KN with Dai et al.'s retuning of p until 2-5 neurons per language",
                        KnowledgeNeurons, {"retune": (2, 5)}),
+        LocalizerEntry("activation", ActivationNeurons.description, ActivationNeurons),
         LocalizerEntry("random", RandomNeurons.description, RandomNeurons, seeded=True),
     )
 }
@@ -84,6 +87,7 @@ def get_localizer(name: str, seed: int = 0) -> Localizer:
 
 
 __all__ = [
+    "ACTIVATION",
     "AMIG_AUTHORS",
     "AMIG_BASELINE",
     "ZERO_BASELINE",
@@ -95,6 +99,7 @@ __all__ = [
     "Neuron",
     "QueryScores",
     "get_localizer",
+    "ActivationNeurons",
     "Amig",
     "KnowledgeNeurons",
     "Matrice",

@@ -17,12 +17,14 @@ Neuron = tuple[int, int]
 ZERO_BASELINE = "zero"
 AMIG_BASELINE = "amig"  # the AMIG baseline in integrated-gradients form: context tokens replaced, times (w - b)
 AMIG_AUTHORS = "amig-authors"  # as Chen et al.'s code: every position replaced (specials, slot), times w
+ACTIVATION = "activation"  # no gradient: the natural activations at the answer (probing's method "activation")
 
 # attribution kind (the key localizers declare in `baselines`) -> keyword arguments of probing.attribute
 ATTRIBUTION_KINDS: dict[str, dict[str, str]] = {
     ZERO_BASELINE: {"baseline": "zero"},
     AMIG_BASELINE: {"baseline": "amig"},
     AMIG_AUTHORS: {"baseline": "amig-all", "multiplier": "activation"},
+    ACTIVATION: {"method": "activation"},
 }
 
 

@@ -9,6 +9,10 @@ with alpha_k, c_k from the Riemann rule (Dai et al.'s "left": alpha_k = k/m, c_k
 l's neurons at p_t are moved along the path; every other layer and position computes naturally. Multi-token
 answers: per-token attributions are summed ("sum"), averaged ("mean"), or only the first token ("first").
 
+`method="activation"` skips the gradients: the scores are the natural activations w themselves at the answer
+positions, aggregated over answer tokens the same way (one unmodified forward per query; a baseline for
+localizers that follow activations only, e.g. the `activation` localizer).
+
 Speed (see docs/attribution.md): one unmodified forward records the hidden state entering every block and
 the arguments each block receives; a row for layer l restarts from the cached state entering block l
 (nothing below l is recomputed); the LM head runs only at the target position; for causal LMs, a row for
@@ -38,11 +42,13 @@ if TYPE_CHECKING:  # torch is imported where it is used: importing this module s
 RULES = ("left", "right", "middle", "trapezoid")
 BASELINES = ("zero", "amig", "amig-all")  # amig-all: every position replaced (Chen et al.'s code)
 MULTIPLIERS = ("delta", "activation")  # IG's (w - b), or the activation w (Dai's and Chen et al.'s code)
+METHODS = ("integrated-gradients", "activation")  # activation: the natural neurons, no gradient
 
 
 @dataclass
 class Attribution:
-    """Neuron attributions of one probe: scores[i] belongs to layer layers[i]."""
+    """Neuron attributions of one probe: scores[i] belongs to layer layers[i]. For method "activation" the
+    scores are the natural activations, baseline is "none", steps 0 and baseline_prob NaN (no baseline)."""
 
     scores: torch.FloatTensor  # [n_selected_layers, d_ff], float32, CPU
     layers: list[int]
@@ -64,6 +70,16 @@ class Attribution:
         diffs = natural[None, :] - base
         expected = _aggregate_rows(diffs, self.aggregation)
         return self.scores.double().sum(dim=1).numpy(), expected
+
+
+def _scored_tokens(item: EncodedProbe, aggregation: str) -> int:
+    """How many of the answer's tokens the scores cover (the first only for "first")."""
+    return 1 if aggregation == "first" else len(item.answer_ids)
+
+
+def _over_answer_tokens(per_token, aggregation: str):
+    """[n_layers, n_tokens, d_ff] -> [n_layers, d_ff]: the mean for "mean", else the sum (one token for "first")."""
+    return per_token.mean(dim=1) if aggregation == "mean" else per_token.sum(dim=1)
 
 
 def _aggregate_rows(values: np.ndarray, aggregation: str) -> np.ndarray:
@@ -447,7 +463,7 @@ def _prepare_group(bundle, items: Sequence[EncodedProbe], baseline: str, aggrega
     replay for the whole causal group."""
     import torch
 
-    n_tokens = [1 if aggregation == "first" else len(item.answer_ids) for item in items]
+    n_tokens = [_scored_tokens(item, aggregation) for item in items]
     natural, base, gold_log_probs, replays, suffixes = [], [], [], [], []
     for q, item in enumerate(items):
         blocks, neurons, gold, cache = _natural_pass(bundle, item, want_cache=causal_suffix)
@@ -513,8 +529,7 @@ def _result(group: _Group, q: int, grad_sum, base_probs, path: _Path) -> Attribu
     n_tokens = grad_sum.shape[1]
     delta = torch.stack([(natural[layer] - (0 if path.multiplier == "activation" else base[layer]))[:n_tokens]
                          for layer in path.layers]).to(grad_sum.dtype)
-    per_token = delta * grad_sum
-    scores = per_token.mean(dim=1) if path.aggregation == "mean" else per_token.sum(dim=1)
+    scores = _over_answer_tokens(delta * grad_sum, path.aggregation)
     token_probs = np.exp(gold_log_probs)
     layer_base = [aggregate_token_probs(np.log(np.maximum(row, 1e-300)), path.aggregation) for row in base_probs.numpy()]
     return Attribution(
@@ -528,6 +543,26 @@ def _result(group: _Group, q: int, grad_sum, base_probs, path: _Path) -> Attribu
         aggregation=path.aggregation,
         token_probs=[float(p) for p in token_probs[:n_tokens]],
         baseline_token_probs=base_probs.clone(),
+    )
+
+
+def _natural_activations(bundle, item: EncodedProbe, path: _Path) -> Attribution:
+    """One query's natural activations at its answer positions as an Attribution (method "activation")."""
+    import torch
+
+    _, natural, gold_log_probs, _ = _natural_pass(bundle, item, want_cache=False)
+    n_tokens = _scored_tokens(item, path.aggregation)
+    per_token = torch.stack([natural[layer][:n_tokens] for layer in path.layers])
+    return Attribution(
+        scores=_over_answer_tokens(per_token, path.aggregation).to("cpu", torch.float32),
+        layers=list(path.layers),
+        gold_prob=aggregate_token_probs(gold_log_probs, path.aggregation),
+        baseline_prob=float("nan"),
+        steps=0,
+        baseline="none",
+        rule=path.rule,
+        aggregation=path.aggregation,
+        token_probs=[float(p) for p in np.exp(gold_log_probs)[:n_tokens]],
     )
 
 
@@ -589,7 +624,8 @@ def _groups(encoded: Sequence[EncodedProbe], n_rows, capacity, causal_suffix: bo
 def attribute(bundle, probes: Sequence[Probe], *, steps: int = 20, rule: str = "left", baseline: str = "zero",
               layers: Optional[Sequence[int]] = None, aggregation: str = "sum", internal_batch_size: int = 64,
               progress: bool = False, suffix_cache: bool = True, max_answer_tokens: int = 8,
-              memory_budget_mb: Optional[float] = None, multiplier: str = "delta") -> list[Attribution]:
+              memory_budget_mb: Optional[float] = None, multiplier: str = "delta",
+              method: str = "integrated-gradients") -> list[Attribution]:
     """Integrated-gradients attributions of each probe's gold answer to every selected layer's FFN neurons.
 
     steps/rule: Riemann sum (default Dai et al.'s left rule, 20 steps); baseline: "zero", "amig" (context
@@ -600,14 +636,18 @@ def attribute(bundle, probes: Sequence[Probe], *, steps: int = 20, rule: str = "
     which bounds memory; rows that process one position instead of the whole query (causal suffix rows) count
     as 1/length of a row; suffix_cache: causal LMs process only the target position above the restart layer
     (exact; off = the whole sequence, for checking); memory_budget_mb: also cap the rows per pass by estimated
-    activation memory (see estimated_row_bytes). Bad probes raise RmlLamaError naming the query before any
-    work starts. Results do not depend on how rows are batched (up to floating-point rounding).
+    activation memory (see estimated_row_bytes); method: "integrated-gradients", or "activation" (no gradient:
+    the natural activations as scores, one forward per query; steps, rule, baseline and multiplier unused).
+    Bad probes raise RmlLamaError naming the query before any work starts. Results do not depend on how rows
+    are batched (up to floating-point rounding).
     """
     from tqdm.auto import tqdm
 
     path = _check_options(bundle, steps, rule, baseline, layers, aggregation, internal_batch_size)
     if multiplier not in MULTIPLIERS:
         raise RmlLamaError(f"unknown multiplier {multiplier!r}; choose one of {', '.join(MULTIPLIERS)}")
+    if method not in METHODS:
+        raise RmlLamaError(f"unknown attribution method {method!r}; choose one of {', '.join(METHODS)}")
     path = dataclasses.replace(path, multiplier=multiplier)
     encoded = encode_probes(bundle, probes, max_answer_tokens=max_answer_tokens)
     bundle.model.eval()
@@ -622,6 +662,11 @@ def attribute(bundle, probes: Sequence[Probe], *, steps: int = 20, rule: str = "
 
     results: list[Attribution] = []
     with tqdm(total=len(encoded), desc="attribution", unit="query", disable=not progress) as bar:
+        if method == "activation":
+            for item in encoded:
+                results.append(_natural_activations(bundle, item, path))
+                bar.update(1)
+            return results
         for group in _groups(encoded, n_rows, capacity, causal_suffix):
             items = [encoded[i] for i in group]
             results += _attribute_group(bundle, items, path, capacity(items), suffix_cache)

@@ -143,3 +143,19 @@ def two_plant_bundle():
     plant_neuron(bundle, [p for p in everything if p.query in english], [p for p in everything if p.query not in english],
                  PLANT_LAYER, SPECIFIC_INDEX)
     return bundle
+
+
+DECOY_INDEX = PLANT_INDEX + 1  # after the plant: an exact tie in activation goes to the plant at k = 1
+
+
+@functools.cache
+def decoy_bundle():
+    """The agnostic plant plus a decoy: (PLANT_LAYER, DECOY_INDEX) gets the plant's input row, so it fires exactly as
+    strongly on the target's queries, but its output column stays zero: it writes nothing."""
+    bundle = _silenced_bundle()
+    plant_neuron(bundle, probes_for(lambda f: f == TARGET), probes_for(lambda f: f != TARGET), PLANT_LAYER, PLANT_INDEX)
+    dense = bundle.model.bert.encoder.layer[PLANT_LAYER].intermediate.dense
+    with torch.no_grad():
+        dense.weight[DECOY_INDEX] = dense.weight[PLANT_INDEX]
+        dense.bias[DECOY_INDEX] = dense.bias[PLANT_INDEX]
+    return bundle
