@@ -23,7 +23,7 @@ from .errors import RmlLamaError
 
 LOCALIZATION_LANGS = ("en", "fr", "fi", "ja", "ko")
 HOLDOUT_LANGS = ("hu", "zh")  # one Latin-script, one other-script language, never used to localize
-LOCALIZERS = ("matrice", "amig", "kn", "random")
+LOCALIZERS = ("matrice", "amig", "kn", "activation", "random")
 
 
 def steps(out: Path, facts: int, seed: int, max_rephrasings: int, threads: int) -> list[tuple[str, list[str]]]:
