@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rml_lama.evaluation.metrics import ground_truth_scores, plant_at_budget, planted_at_budget
-from rml_lama.evaluation.report import planted_section, shown_pairs, summarise_planted
+from rml_lama.evaluation.report import planted_section, planted_sentence, shown_pairs, summarise_planted
 from rml_lama.localizers import Localization
 
 # a budget of k = 2: exactly two neurons per localization language (en fr ja) and two agnostic ones
@@ -112,4 +112,8 @@ def test_planted_section_shows_the_tables_with_n_and_a_sentence():
     assert "| 1 | kn - matrice | " in text and "+0.50 [" in text
     assert "At k = 1, **kn** finds the planted neurons best" in text and "over 2 of the 2 planted facts" in text
     assert "paired recall@k difference to random is +1.00 [+1.00, +1.00] (n=2), an interval above zero." in text
+    assert "it also takes most decoys" in text  # kn took the one decoy there was (avoided 0.00)
+    no_decoys = {name: [{**r, "budgets": {"1": {"planted": {**r["budgets"]["1"]["planted"], "decoys_avoided": None}}}}
+                        for r in records] for name, records in BY_LOCALIZER.items()}
+    assert "it also takes" not in planted_sentence({"planted": summarise_planted(no_decoys, seed=0)})
     assert planted_section({"planted": summarise_planted({"kn": [{"fact_id": "a", "localizer": "kn"}]}, 0)}) == ""

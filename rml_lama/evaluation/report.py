@@ -539,6 +539,10 @@ def planted_sentence(summary: dict) -> str:
     oracle = entry["localizers"].get(ORACLE, {}).get("recall")
     if oracle and oracle.get("mean") is not None:
         text += f", against the oracle's {oracle['mean']:.2f}"
+    decoys = (mine.get("decoys_avoided") or {}).get("mean")
+    if decoys is not None and decoys < 0.5:
+        text += ("; but it also takes most decoys, neurons that fire with the fact and write nothing, so it finds "
+                 "what fires, not what writes the fact")
     chance = next((name for name in _planted_names(entry) if name.startswith("random")), None)
     diff = entry["pairwise"]["recall"].get(f"{best} - {chance}") if chance else None
     if diff and diff.get("mean") is not None:
