@@ -118,7 +118,7 @@ def _add_train_model(p: argparse.ArgumentParser) -> None:
     p.add_argument("--facts", type=int, default=300, help="parallel facts to train on (--design all only)")
     p.add_argument("--epochs", type=float, default=None,
                    help="passes over the training queries (default: the training recipe's own)")
-    p.add_argument("--max-steps", type=int, default=None, help="optimiser steps (default 8000)")
+    p.add_argument("--max-steps", type=int, default=None, help="optimiser steps (default 12000)")
     p.add_argument("--design", choices=("transfer", "all"), default=None,
                    help="transfer: control facts + transfer facts with held-out languages (default); all: every "
                         "fact in every language (the older recipe)")

@@ -6,7 +6,7 @@ recipe is one process; they run in parallel, so use a GPU or many cores:
 
     python scripts/compare_recipes.py --steps 8000 --device cuda --out recipes.json [--release R.parquet]
 
-The shipped comparison (docs/models.md, `recipes` in the default model's training_report.json) was run this way
+The shipped comparison (docs/models.md, docs/results/recipes_c44ee7ab.json) was run this way
 on one H200 (13 processes at once); GPU runs are not bit-identical to CPU ones.
 """
 from __future__ import annotations

@@ -60,7 +60,7 @@ class TrainConfig:
     facts: int = 300
     seed: int = 0
     threads: int = 1
-    epochs: float = 40.0
+    epochs: float = 100.0  # more than max_steps needs on the shipped release: the step cap decides
     batch_size: int = 64
     lr: float = 2e-3
     weight_decay: float = 0.01
@@ -74,7 +74,7 @@ class TrainConfig:
     d_ff: int = 512
     dropout: float = 0.1
     langs: tuple[str, ...] = CORE_LANGUAGES
-    max_steps: Optional[int] = 8000  # cap on optimiser steps; None = epochs decide
+    max_steps: Optional[int] = 12000  # cap on optimiser steps; None = epochs decide
     eval_max_queries: Optional[int] = None  # per (language, seen/held-out); None = all
     # the control/transfer design (rml_lama.transfer.design_facts); design="all" is the older all-languages recipe
     design: str = "transfer"
