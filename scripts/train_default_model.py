@@ -2,7 +2,7 @@
 """Rebuild the shipped default model (rml_lama/data/models/rml-lama-mini) from the shipped release.
 
 Same as `rml-lama train-model --out rml_lama/data/models/rml-lama-mini`; extra arguments are passed on
-(e.g. --threads 1 --epochs 40). Deterministic for a given seed and thread count.
+(e.g. --threads 1 --max-steps 12000). Deterministic for a given seed and thread count.
 """
 from __future__ import annotations
 
