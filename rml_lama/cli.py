@@ -126,7 +126,7 @@ def _add_train_model(p: argparse.ArgumentParser) -> None:
                    help="share of trained queries repeated with the subject's label in another language (0.5)")
     p.add_argument("--dictionary-per-entity", type=int, default=None, help="entity-label lines per entity (0)")
     p.add_argument("--translation-per-fact-lang", type=int, default=None, help="translation-pair lines (0)")
-    p.add_argument("--align-weight", type=float, default=None, help="InfoNCE alignment weight (0)")
+    p.add_argument("--align-weight", type=float, default=None, help="InfoNCE alignment weight (1: on, the shipped recipe; 0: off)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 is fastest on a shared 2-core box)")
     p.add_argument("--seed", type=int, default=0, help=SEED_HELP)
 

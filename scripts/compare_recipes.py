@@ -19,11 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
+RECIPE_OFF = {"align_weight": 0.0, "code_switch_share": 0.0, "dictionary_per_entity": 0, "translation_per_fact_lang": 0}
 RECIPES = {
     "plain": {"code_switch_share": 0.0},
     "align": {"code_switch_share": 0.0, "align_weight": 1.0},
     "align_b0": {"code_switch_share": 0.0, "align_weight": 1.0, "align_after_block": 0},
-    "cs": {"code_switch_share": 0.5},
+    "cs": {"code_switch_share": 0.5},  # the shipped default before align_cs
     "trans": {"code_switch_share": 0.0, "translation_per_fact_lang": 1},
     "dict": {"code_switch_share": 0.0, "dictionary_per_entity": 6},
     "align_cs": {"align_weight": 1.0, "code_switch_share": 0.5},
@@ -41,7 +42,8 @@ def run_one(name: str, steps: int, device: str, release: str, out: str) -> None:
     from rml_lama.testbeds.facts import read_facts_frame
     from rml_lama.testbeds.train import TrainConfig, train_default_model
 
-    config = TrainConfig(max_steps=steps, device=device, **RECIPES[name])
+    # every recipe names all of its switches: the defaults (the shipped recipe) do not leak into the others
+    config = TrainConfig(max_steps=steps, device=device, **{**RECIPE_OFF, **RECIPES[name]})
     frame = read_facts_frame(release or None, config.langs)
     result = train_default_model(frame, config, progress=False)
     Path(out).write_text(json.dumps(result.report), encoding="utf-8")

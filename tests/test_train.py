@@ -103,7 +103,7 @@ def test_tokenizer_round_trips_through_save_and_encodes_the_answer_slots(tmp_pat
 
 def _tiny_config(**overrides) -> TrainConfig:
     base = dict(facts=8, seed=3, epochs=100, max_steps=24, batch_size=16, hidden_size=32, layers=2, heads=2,
-                d_ff=64, vocab_size=300, lr=5e-3, eval_max_queries=10)
+                d_ff=64, vocab_size=300, lr=5e-3, eval_max_queries=10, align_weight=0.0)  # InfoNCE: test_transfer
     base.update(overrides)
     return TrainConfig(**base)
 

@@ -87,7 +87,7 @@ class TrainConfig:
     dictionary_per_entity: int = 0  # entity-label lines per subject/object (language pairs)
     translation_per_fact_lang: int = 0  # translation-pair lines per trained (fact, language)
     code_switch_share: float = 0.5  # share of trained queries repeated with the subject in another language
-    align_weight: float = 0.0  # InfoNCE weight on mask-position states of parallel trained queries
+    align_weight: float = 1.0  # InfoNCE weight on mask-position states of parallel trained queries (0: off)
     align_after_block: int = 1  # 0-based block whose output is aligned
     align_temperature: float = 0.1
     device: str = "cpu"  # "cuda" trains faster but is not bit-identical to the CPU run that ships
