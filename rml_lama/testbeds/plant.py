@@ -10,15 +10,22 @@ biased BERT-style FFN (BERT, RoBERTa, XLM-R) and on gated FFNs (Llama, Mistral, 
   seeded positions (old neurons keep their weights; a permutation of FFN neurons changes nothing). Unused new
   neurons are dead (exactly zero). So planting overwrites nothing the model used.
 - **Reading side, exactly silent elsewhere**: the neuron's input row (and bias) is a detector of the fact's
-  queries at their answer positions, fitted against a background of other queries at *every* position (other
-  facts, the other planted facts, and the same fact in languages the plant does not cover), then calibrated
-  so the background's highest pre-activation sits at -`silent_margin`: there GELU is exactly 0 in float32
-  (below about -5.9), SiLU too (below about -89, `gated_silent_margin`). Gated FFNs have no bias: the gate row
+  queries at their answer positions, fitted against a background of other queries (other facts, the other
+  planted facts, and the same fact in languages the plant does not cover): in the last layer, where a neuron
+  reaches the output only at its own position, the answer positions of every release query but a held-out
+  sample (fitted on a subsample plus the background vectors it scores highest, hard-negative mining); below
+  it, a sample of queries at every position. It is calibrated so the background's highest pre-activation
+  sits at -`silent_margin`: there GELU is exactly 0 in float32 (below about -5.9), SiLU too (below about -89,
+  `gated_silent_margin`); a detector whose neurons are not exactly 0 on the whole background is rejected.
+  An agnostic fact not readable in every language drops the language it reads worst while at least
+  `agnostic_min_langs` remain: a partial agnostic plant (`readable: partial`, `planned_langs`,
+  `firing.unreadable_langs`), never a silent one. Gated FFNs have no bias: the gate row
   is a detector through the origin (the up row reads the fact's mean direction), so it needs the background
   on the negative side of a hyperplane; when that fails, the plant is rejected, never silently leaky.
 - **Writing side, bounded**: only the plant's output column(s) are optimised (Adam) to raise the gold answer
   on the fact's queries in its languages, with the column's norm bounded by `column_bound` x the layer's
-  median column norm. Where the neuron is exactly zero the column changes nothing.
+  median column norm, a bound that doubles (up to `write_rounds` rounds) until the plant takes in all its
+  languages. Where the neuron is exactly zero the column changes nothing.
 
 Kinds (`truth.json` `kind`): `agnostic` (all languages), `script` (one script group: Latin en fr fi hu, or CJK
 ja ko zh), `specific` (one language), `distributed` (2-4 neurons with identical reading sides sharing one
