@@ -569,6 +569,8 @@ def set_writing_side(bundle, layer: int, neurons: list[int], weights: list[float
     bound = bound_scale * options.column_bound * float(original.norm(dim=0).median())
     start = original[:, neurons[0]].float() / weights[0] if resume else torch.zeros(original.shape[0])
     column = start.to(device=bundle.device, dtype=torch.float32).clone().requires_grad_(True)
+    with torch.no_grad():  # the hook adds the column: the written one must not count twice while it trains
+        out_proj.weight[:, neurons] = 0.0
     share = torch.tensor(weights, dtype=torch.float32, device=bundle.device)
     index = torch.as_tensor(neurons, dtype=torch.long, device=bundle.device)
     optimiser = torch.optim.Adam([column], lr=options.lr * bound / float(np.sqrt(original.shape[0])))
