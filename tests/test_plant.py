@@ -303,3 +303,18 @@ def test_the_column_bound_grows_until_the_plant_takes():
     assert weak["fact_id"] == strong["fact_id"] and not weak["complete"] and weak["writing"]["rounds"] == 1
     assert strong["complete"] and strong["writing"]["rounds"] > 1
     assert strong["writing"]["column_bound"] == 0.25 * 2 ** (strong["writing"]["rounds"] - 1)
+
+
+def test_a_resumed_writing_round_trains_from_the_written_column_counted_once():
+    from rml_lama.probing.ranking import gold_token_log_probs
+    from rml_lama.probing.targets import encode_probes, probes_of
+    from rml_lama.testbeds.plant import set_writing_side
+
+    bundle = _bundle()
+    rows = wide_parallel_release().query("lang == 'en'").iloc[:3]
+    queries, answers = list(rows[F.QUERY]), list(rows[F.OBJ_LABEL])
+    set_writing_side(bundle, 1, [0], [1.0], queries, answers, PlantOptions(steps=5))  # neuron 0 fires everywhere
+    # lr 0: the resumed round's first loss is the loss of the model as written (mean per-token cross-entropy)
+    (loss,) = set_writing_side(bundle, 1, [0], [1.0], queries, answers, PlantOptions(steps=1, lr=0.0), resume=True)
+    token_log_probs = gold_token_log_probs(bundle, encode_probes(bundle, probes_of(zip(queries, answers))), 32)
+    assert loss == pytest.approx(float(np.mean([-np.mean(lp) for lp in token_log_probs])), abs=2e-4)
