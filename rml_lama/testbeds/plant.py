@@ -10,15 +10,22 @@ biased BERT-style FFN (BERT, RoBERTa, XLM-R) and on gated FFNs (Llama, Mistral, 
   seeded positions (old neurons keep their weights; a permutation of FFN neurons changes nothing). Unused new
   neurons are dead (exactly zero). So planting overwrites nothing the model used.
 - **Reading side, exactly silent elsewhere**: the neuron's input row (and bias) is a detector of the fact's
-  queries at their answer positions, fitted against a background of other queries at *every* position (other
-  facts, the other planted facts, and the same fact in languages the plant does not cover), then calibrated
-  so the background's highest pre-activation sits at -`silent_margin`: there GELU is exactly 0 in float32
-  (below about -5.9), SiLU too (below about -89, `gated_silent_margin`). Gated FFNs have no bias: the gate row
+  queries at their answer positions, fitted against a background of other queries (other facts, the other
+  planted facts, and the same fact in languages the plant does not cover): in the last layer, where a neuron
+  reaches the output only at its own position, the answer positions of every release query but a held-out
+  sample (fitted on a subsample plus the background vectors it scores highest, hard-negative mining); below
+  it, a sample of queries at every position. It is calibrated so the background's highest pre-activation
+  sits at -`silent_margin`: there GELU is exactly 0 in float32 (below about -5.9), SiLU too (below about -89,
+  `gated_silent_margin`); a detector whose neurons are not exactly 0 on the whole background is rejected.
+  An agnostic fact not readable in every language drops the language it reads worst while at least
+  `agnostic_min_langs` remain: a partial agnostic plant (`readable: partial`, `planned_langs`,
+  `firing.unreadable_langs`), never a silent one. Gated FFNs have no bias: the gate row
   is a detector through the origin (the up row reads the fact's mean direction), so it needs the background
   on the negative side of a hyperplane; when that fails, the plant is rejected, never silently leaky.
 - **Writing side, bounded**: only the plant's output column(s) are optimised (Adam) to raise the gold answer
   on the fact's queries in its languages, with the column's norm bounded by `column_bound` x the layer's
-  median column norm. Where the neuron is exactly zero the column changes nothing.
+  median column norm, a bound that doubles (up to `write_rounds` rounds) until the plant takes in all its
+  languages. Where the neuron is exactly zero the column changes nothing.
 
 Kinds (`truth.json` `kind`): `agnostic` (all languages), `script` (one script group: Latin en fr fi hu, or CJK
 ja ko zh), `specific` (one language), `distributed` (2-4 neurons with identical reading sides sharing one
@@ -77,6 +84,7 @@ class PlantSpec:
     neurons: list[int] = field(default_factory=list)  # indices in the grown FFN of `layer`
     weights: list[float] = field(default_factory=list)  # share of the column per neuron (distributed)
     decoys: list[int] = field(default_factory=list)
+    planned_langs: list[str] = field(default_factory=list)  # the slot's languages (agnostic: may read fewer)
 
 
 @dataclass
@@ -102,7 +110,13 @@ class PlantOptions:
     take_accuracy: float = 0.8
     unknown_max_p: float = 0.05
     unknown_max_accuracy: float = 0.0  # 0: the gold ranks first on no query of any language
-    background_queries: int = 2400
+    background_queries: Optional[int] = None  # per run; None: every other encodable release query (last layer)
+    lower_layer_background: int = 2400  # below the last layer the background holds every position: a sample
+    fit_background: int = 4000  # background vectors a detector is first fitted on (then the hardest are added)
+    hard_negatives: int = 1500  # background vectors scoring highest added per mining round
+    mining_rounds: int = 3
+    agnostic_min_langs: int = 3  # an agnostic plant readable in fewer languages than all (partial) needs this many
+    write_rounds: int = 4  # the column bound doubles each round until the plant takes in all its languages
     candidates_per_relation: int = 30
     unrelated_queries: int = 700
     spare: float = 6.0  # extra candidate facts screened, as a share of `facts` (unknown and readable ones are used)
@@ -199,6 +213,10 @@ def _batches(bundle, queries: list[str], answers: list[str], batch_size: int = 1
         yield start, ids, attention, targets, chunk
 
 
+class _Captured(Exception):
+    """Raised by a forward hook once it holds what it needs, to skip the rest of the forward pass."""
+
+
 def ffn_inputs(bundle, queries: list[str], answers: list[str], layer: int, everywhere: bool = False):
     """FFN inputs of `layer` at the answer (target) positions of the probes, or at every non-padding position
     with `everywhere`: (vectors [n, hidden], the query index of each vector)."""
@@ -209,12 +227,20 @@ def ffn_inputs(bundle, queries: list[str], answers: list[str], layer: int, every
     captured: list = []
     vectors, owners = [], []
     gate, _, _ = _projections(bundle, layer)
-    handle = gate.register_forward_pre_hook(lambda m, args: captured.append(args[0].detach()))
+
+    def capture(module, args):  # and stop the forward: nothing above this FFN input is needed
+        captured.append(args[0].detach())
+        raise _Captured
+
+    handle = gate.register_forward_pre_hook(capture)
     try:
         with torch.no_grad():
             for start, ids, attention, where, _ in _batches(bundle, queries, answers):
                 captured.clear()
-                bundle.model(input_ids=ids, attention_mask=attention)
+                try:
+                    bundle.model(input_ids=ids, attention_mask=attention)
+                except _Captured:
+                    pass
                 select = attention.bool() if everywhere else where
                 vectors.append(captured[0][select].float().cpu())
                 owners += (select.nonzero()[:, 0] + start).tolist()
@@ -418,6 +444,52 @@ def widen_margin(weights, bias: float, target, target_langs, background, with_bi
     return unit, c
 
 
+def fit_mined_detector(target, target_langs, background, with_bias: bool, options: PlantOptions):
+    """fit_detector on a seeded subsample of a large background, then on the subsample plus the background
+    vectors the detector scores highest (hard negatives), for `mining_rounds`: each fit stays small while the
+    detector ends up facing the part of the whole background that matters for exact silence (its top)."""
+    import torch
+
+    generator = torch.Generator().manual_seed(options.seed)
+    chosen = torch.randperm(len(background), generator=generator)[: options.fit_background]
+    for round_ in range(max(1, options.mining_rounds)):
+        weights, bias = fit_detector(target, target_langs, background[chosen], with_bias, options.refine_steps,
+                                     options.silence_weight)
+        if len(chosen) == len(background) or round_ == options.mining_rounds - 1:
+            break
+        scores = background @ weights
+        hardest = torch.topk(scores, min(options.hard_negatives, len(scores))).indices
+        if bool(torch.isin(hardest, chosen).all()):
+            break  # the top of the whole background is already in the fit
+        chosen = torch.unique(torch.cat([chosen, hardest]))
+    return weights, bias
+
+
+def activation_function(bundle):
+    """The FFN's activation function (GELU, SiLU, ...), as the model applies it."""
+    from transformers.activations import ACT2FN
+
+    config = bundle.model.config
+    return ACT2FN[getattr(config, "hidden_act", None) or getattr(config, "hidden_activation", "gelu")]
+
+
+def neuron_outputs(bundle, layer: int, neurons: list[int], vectors):
+    """The neurons' activations (what the output projection reads) for FFN inputs `vectors` of `layer`."""
+    import torch
+
+    gate, up, _ = _projections(bundle, layer)
+    index = torch.as_tensor(neurons, dtype=torch.long)
+    with torch.no_grad():
+        pre = vectors.to(gate.weight) @ gate.weight[index].T
+        if gate.bias is not None:
+            pre = pre + gate.bias[index]
+        out = activation_function(bundle)(pre)
+        if up is not None:
+            up_pre = vectors.to(up.weight) @ up.weight[index].T
+            out = out * (up_pre + up.bias[index] if up.bias is not None else up_pre)
+    return out
+
+
 def set_reading_side(bundle, layer: int, neurons: list[int], target, target_langs, background,
                      options: PlantOptions) -> dict:
     """Fit the detector and write it into the neurons' input rows so that the background's highest
@@ -428,8 +500,7 @@ def set_reading_side(bundle, layer: int, neurons: list[int], target, target_lang
     gated = _gated(bundle)
     gate, up, _ = _projections(bundle, layer)
     with_bias = gate.bias is not None  # gated FFNs have one only where the config allows it (Llama's mlp_bias)
-    weights, bias = fit_detector(target, target_langs, background, with_bias, options.refine_steps,
-                                 options.silence_weight)
+    weights, bias = fit_mined_detector(target, target_langs, background, with_bias, options)
     t_score, b_score = target @ weights + bias, background @ weights + bias
     b_max = float(b_score.max())
     margin = options.gated_silent_margin if gated else options.silent_margin
@@ -438,7 +509,8 @@ def set_reading_side(bundle, layer: int, neurons: list[int], target, target_lang
     t_low = min(per_lang.values())  # the weakest language's low quantile: the neuron fires on most of each
     spread = float(b_score.std()) or 1.0
     firing = {"background_max": round(b_max, 4), "fact_low_min": round(t_low, 4),
-              "gap_in_background_sd": round((t_low - b_max) / spread, 4)}
+              "gap_in_background_sd": round((t_low - b_max) / spread, 4), "background": int(len(background)),
+              "fact_low_per_lang_sd": {lang: round((low - b_max) / spread, 4) for lang, low in per_lang.items()}}
     if (t_low - b_max) < options.min_gap * spread or (not with_bias and (b_max >= 0 or t_low <= 0)):
         return {**firing, "ok": False}
     with torch.no_grad():
@@ -456,6 +528,7 @@ def set_reading_side(bundle, layer: int, neurons: list[int], target, target_lang
                                            for lang in sorted(set(target_langs))]).mean(0))
             reach = float(torch.quantile(target @ direction, 0.5))
             if reach <= 0:
+                silence_neurons(bundle, layer, neurons)
                 return {**firing, "ok": False}
             low_gate = gain * t_low + (gate_bias if gate_bias is not None else 0.0)
             silu = float(torch.nn.functional.silu(torch.tensor(low_gate)))
@@ -464,6 +537,10 @@ def set_reading_side(bundle, layer: int, neurons: list[int], target, target_lang
                 up.weight[index] = (up_gain * direction).to(up.weight)
                 if up.bias is not None:
                     up.bias[index] = 0.0
+    loud = int(torch.count_nonzero(neuron_outputs(bundle, layer, neurons, background).abs().amax(1)))
+    if loud:  # written, but not exactly zero on the whole background: never kept
+        silence_neurons(bundle, layer, neurons)
+        return {**firing, "ok": False, "not_silent_on_background": loud}
     fires = (t_score > b_max).float()
     firing.update({"ok": True, "fires_on_fact": round(float(fires.mean()), 4),
                    "fires_on_fact_per_lang": {lang: round(float(fires[torch.as_tensor(target_langs == lang)].mean()), 4)
@@ -473,9 +550,11 @@ def set_reading_side(bundle, layer: int, neurons: list[int], target, target_lang
 
 # ------------------------------------------------------------------------------------------- writing side
 def set_writing_side(bundle, layer: int, neurons: list[int], weights: list[float], queries: list[str],
-                     answers: list[str], options: PlantOptions, langs: Optional[list[str]] = None) -> list[float]:
-    """Optimise one column c (Adam, norm bounded) so that neurons[i] writes weights[i] x c and the gold answer's
-    log-probability rises on the fact's queries; returns the loss per step. Other columns stay as they are."""
+                     answers: list[str], options: PlantOptions, langs: Optional[list[str]] = None,
+                     bound_scale: float = 1.0, resume: bool = False) -> list[float]:
+    """Optimise one column c (Adam, norm at most bound_scale x `column_bound` x the median column norm) so that
+    neurons[i] writes weights[i] x c and the gold answer's log-probability rises on the fact's queries, from
+    zero or (`resume`) from the column written before; returns the loss per step. Other columns stay."""
     import torch
 
     ((_, ids, attention, where, encoded),) = list(_batches(bundle, queries, answers, batch_size=len(queries)))
@@ -487,8 +566,11 @@ def set_writing_side(bundle, layer: int, neurons: list[int], weights: list[float
                                  for item, lang in zip(encoded, langs) for _ in item.answer_ids], device=bundle.device)
     _, _, out_proj = _projections(bundle, layer)
     original = out_proj.weight.detach()
-    bound = options.column_bound * float(original.norm(dim=0).median())
-    column = torch.zeros(original.shape[0], device=bundle.device, dtype=torch.float32, requires_grad=True)
+    bound = bound_scale * options.column_bound * float(original.norm(dim=0).median())
+    start = original[:, neurons[0]].float() / weights[0] if resume else torch.zeros(original.shape[0])
+    column = start.to(device=bundle.device, dtype=torch.float32).clone().requires_grad_(True)
+    with torch.no_grad():  # the hook adds the column: the written one must not count twice while it trains
+        out_proj.weight[:, neurons] = 0.0
     share = torch.tensor(weights, dtype=torch.float32, device=bundle.device)
     index = torch.as_tensor(neurons, dtype=torch.long, device=bundle.device)
     optimiser = torch.optim.Adam([column], lr=options.lr * bound / float(np.sqrt(original.shape[0])))
@@ -563,7 +645,8 @@ def _plan(options: PlantOptions, n_layers: int) -> list[PlantSpec]:
     rng = np.random.default_rng(int(_key(options.seed, "plan")[:8], 16))
     specs = []
     for i, kind in enumerate(kind_plan(options.facts, options)):
-        spec = PlantSpec("", kind, _plant_langs(kind, i, options.langs), layers[i % len(layers)])
+        langs = _plant_langs(kind, i, options.langs)
+        spec = PlantSpec("", kind, list(langs), layers[i % len(layers)], planned_langs=list(langs))
         m = int(rng.integers(options.distributed_neurons[0], options.distributed_neurons[1] + 1)) \
             if kind == DISTRIBUTED else 1
         raw = rng.uniform(0.5, 1.0, size=m)
@@ -581,25 +664,63 @@ class _Vectors:
     def __init__(self, bundle, rows: pd.DataFrame, layer: int, everywhere: bool):
         vectors, owners = ffn_inputs(bundle, list(rows[F.QUERY]), list(rows[F.OBJ_LABEL]), layer, everywhere)
         self.vectors = vectors
+        self.owner = owners  # the row (position in `rows`) of each vector
         self.fact = np.array(rows[F.FACT_ID])[owners]
         self.lang = np.array(rows[F.LANG])[owners]
 
 
+class _Readings:
+    """Per planted layer, the vectors a detector is fitted on: the fact's at its answer positions (target) and
+    everything else (background). In the last layer an FFN neuron reaches the output only at its own
+    position, so there the background is every other query's answer positions (the whole release but the
+    held-out unrelated facts, by default); below it, a sample of queries at every position."""
+
+    def __init__(self, bundle, background: pd.DataFrame, pool_rows: pd.DataFrame, options: PlantOptions):
+        self.bundle, self.background, self.pool_rows, self.options = bundle, background, pool_rows, options
+        self.last = bundle.n_layers - 1
+        self.cache: dict[int, _Vectors] = {}
+
+    def layer_vectors(self, layer: int) -> _Vectors:
+        """Background and pool vectors of `layer` in one set (background rows first)."""
+        if layer not in self.cache:  # valid while plants go into this layer or above (they do: sorted plan)
+            everywhere = layer != self.last
+            back = self.background
+            if everywhere:
+                back = back.groupby(F.LANG, sort=True).head(
+                    max(1, self.options.lower_layer_background // len(self.options.langs)))
+            rows = pd.concat([back, self.pool_rows])
+            self.cache[layer] = _Vectors(self.bundle, rows, layer, everywhere)
+        return self.cache[layer]
+
+    def split(self, layer: int, fact_id: str, langs: Sequence[str]):
+        """(target vectors, their languages, background vectors) of a fact read in `langs` in `layer`."""
+        import torch
+
+        cached = self.layer_vectors(layer)
+        own = (cached.fact == fact_id) & np.isin(cached.lang, list(langs))
+        if layer == self.last:
+            return cached.vectors[torch.as_tensor(own)], cached.lang[own], cached.vectors[torch.as_tensor(~own)]
+        # every position is cached there: the fact reads at its answer positions
+        rows = self.pool_rows[(self.pool_rows[F.FACT_ID] == fact_id) & self.pool_rows[F.LANG].isin(list(langs))]
+        target, owner = ffn_inputs(self.bundle, list(rows[F.QUERY]), list(rows[F.OBJ_LABEL]), layer)
+        return target, np.array(rows[F.LANG])[owner], cached.vectors[torch.as_tensor(~own)]
+
+
 def _background_and_unrelated(bundle, release: pd.DataFrame, pool: Sequence[str], known: set[str],
                               options: PlantOptions) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Queries of other facts (known and not), in seeded order: a background the detectors must stay silent on,
-    and a disjoint unrelated set (facts the model holds, where there are some) the checks measure leaks on."""
+    """The queries of facts outside the pool that encode: a seeded sample of `unrelated_queries` queries of
+    facts the model holds (of other facts where it holds none) is held out, and the leak and silence are
+    measured there; the rest is the background detectors must stay exactly silent on (all of it, or a seeded
+    `background_queries` sample)."""
     others = release[~release[F.FACT_ID].isin(set(pool))]
+    others = others[probes_encode(bundle, others)]
     others = others.assign(_k=[_key(options.seed, q) for q in others[F.QUERY]]).sort_values("_k")
-    per_lang = 2 * (options.background_queries + options.unrelated_queries) // len(options.langs) + 1
-    others = pd.concat([others[others[F.FACT_ID].isin(known)].groupby(F.LANG, sort=True).head(per_lang),
-                        others[~others[F.FACT_ID].isin(known)].groupby(F.LANG, sort=True).head(per_lang)])
-    others = others[probes_encode(bundle, others)].sort_values("_k")
-    background = others.groupby(F.LANG, sort=True).head(max(1, options.background_queries // len(options.langs)))
-    rest = others[~others.index.isin(background.index)]
-    if known and rest[F.FACT_ID].isin(known).any():
-        rest = rest[rest[F.FACT_ID].isin(known)]  # predictions on facts the model holds
-    unrelated = rest.groupby(F.LANG, sort=True).head(max(1, options.unrelated_queries // len(options.langs)))
+    holders = others[others[F.FACT_ID].isin(known)] if others[F.FACT_ID].isin(known).any() else others
+    unrelated = holders.groupby(F.LANG, sort=True).head(max(1, options.unrelated_queries // len(options.langs)))
+    background = others[~others.index.isin(unrelated.index)]
+    if options.background_queries is not None:
+        background = background.groupby(F.LANG, sort=True).head(
+            max(1, options.background_queries // len(options.langs)))
     return background.drop(columns="_k"), unrelated.drop(columns="_k")
 
 
@@ -620,82 +741,111 @@ def _give_new_neurons(bundle, specs: list[PlantSpec], seed: int) -> list:
 class _Screening:
     """What filling the slots found: the plants made, and every candidate turned down, with why."""
 
-    records: list = field(default_factory=list)  # (spec, firing, losses, alone) per planted slot
+    records: list = field(default_factory=list)  # (spec, firing, losses, alone, writing) per planted slot
     rejected_known: list = field(default_factory=list)
     rejected_unreadable: list = field(default_factory=list)
     unknown_before: dict = field(default_factory=dict)
     given_up: list = field(default_factory=list)
+    readings: Optional[_Readings] = None  # the vectors read (the release silence is measured on them)
+
+
+def _read_fact(bundle, spec: PlantSpec, fact_id: str, readings: _Readings, options: PlantOptions) -> dict:
+    """Write a detector of the fact into the slot's neurons (firing figures, `ok` False when none is exactly
+    silent on the background). An agnostic slot that cannot read the fact in every language drops the
+    language it reads worst, again and again while at least `agnostic_min_langs` are left: a partial agnostic
+    plant, its languages in `spec.langs` and the dropped ones in `unreadable_langs`."""
+    langs = list(spec.planned_langs or spec.langs)
+    neurons = spec.neurons + spec.decoys
+    firing = set_reading_side(bundle, spec.layer, neurons, *readings.split(spec.layer, fact_id, langs), options)
+    dropped = []
+    while spec.kind == AGNOSTIC and not firing["ok"] and len(langs) > options.agnostic_min_langs:
+        per_lang = firing["fact_low_per_lang_sd"]
+        worst = min(langs, key=lambda lang: (per_lang[lang], langs.index(lang)))
+        langs.remove(worst)
+        dropped.append(worst)
+        firing = set_reading_side(bundle, spec.layer, neurons, *readings.split(spec.layer, fact_id, langs), options)
+    if firing["ok"]:
+        spec.langs = langs
+    return {**firing, "unreadable_langs": dropped} if dropped else firing
+
+
+def _weakest_accuracy(bundle, rows: pd.DataFrame, candidates: dict) -> float:
+    figures = answer_figures(bundle, rows, candidates)
+    return float(min(g["top"].mean() for _, g in figures.groupby(F.LANG)))
+
+
+def _write_fact(bundle, spec: PlantSpec, planted_rows: pd.DataFrame, candidates: dict,
+                options: PlantOptions) -> tuple[list, dict]:
+    """Optimise the plant's column, doubling its norm bound each round (up to `write_rounds`) until the fact
+    takes in every planted language: the neuron is exactly zero on the background, so there the column's size
+    changes nothing. Returns the losses and {column bound used (x median column norm), rounds}."""
+    losses: list = []
+    rounds = max(1, options.write_rounds)
+    for round_ in range(rounds):
+        losses += set_writing_side(bundle, spec.layer, spec.neurons, spec.weights, list(planted_rows[F.QUERY]),
+                                   list(planted_rows[F.OBJ_LABEL]), options, list(planted_rows[F.LANG]),
+                                   bound_scale=2.0 ** round_, resume=round_ > 0)
+        if round_ == rounds - 1 or _weakest_accuracy(bundle, planted_rows, candidates) >= options.take_accuracy:
+            break
+    return losses, {"column_bound": options.column_bound * 2.0 ** round_, "rounds": round_ + 1}
 
 
 def _fill_slots(bundle, base, specs: list[PlantSpec], pool: Sequence[str], pool_rows: pd.DataFrame,
                 background: pd.DataFrame, candidates, options: PlantOptions, progress: bool) -> _Screening:
-    """Try candidates in seeded order for each planned slot: one whose queries no exactly-silent detector can
-    tell from the background (in all of the slot's languages) is skipped, and so is one the model already knows
-    in some language; the first that passes both is written into the slot's neurons."""
-    import torch
+    """Try candidates in seeded order for each planned slot: one the model already knows in some language is
+    dropped, and one whose queries no exactly-silent detector can tell from the background (in the slot's
+    languages) is skipped; the first that passes both is written into the slot's neurons."""
     from tqdm.auto import tqdm
 
-    last = bundle.n_layers - 1
-    cache: dict[int, tuple[_Vectors, _Vectors]] = {}
+    readings = _Readings(bundle, background, pool_rows, options)
     queue = list(pool)
     found = _Screening()
     for spec in tqdm(specs, desc="plant", disable=not progress):
-        if spec.layer not in cache:  # valid while plants go into this layer or above (they do: sorted plan)
-            everywhere = spec.layer != last
-            cache[spec.layer] = (_Vectors(bundle, background, spec.layer, everywhere),
-                                 _Vectors(bundle, pool_rows, spec.layer, everywhere))
-        back_vectors, pool_vectors = cache[spec.layer]
         tried, unreadable = 0, []
         while queue and tried < options.tries_per_slot:
             fact_id = queue.pop(0)
             tried += 1
-            own = (pool_vectors.fact == fact_id) & np.isin(pool_vectors.lang, spec.langs)
-            at_answer = own.copy()
-            if spec.layer != last:  # pool vectors hold every position there: the fact reads at its answer slots
-                fact_rows = pool_rows[(pool_rows[F.FACT_ID] == fact_id) & pool_rows[F.LANG].isin(spec.langs)]
-                t_vec, t_owner = ffn_inputs(bundle, list(fact_rows[F.QUERY]), list(fact_rows[F.OBJ_LABEL]), spec.layer)
-                t_langs = np.array(fact_rows[F.LANG])[t_owner]
-            else:
-                t_vec, t_langs = pool_vectors.vectors[torch.as_tensor(at_answer)], pool_vectors.lang[at_answer]
-            b_vec = torch.cat([back_vectors.vectors, pool_vectors.vectors[torch.as_tensor(~own)]])
-            firing = set_reading_side(bundle, spec.layer, spec.neurons + spec.decoys, t_vec, t_langs, b_vec, options)
+            fact_rows = pool_rows[pool_rows[F.FACT_ID] == fact_id]
+            if fact_id not in found.unknown_before:
+                unknown, figures = unknown_check(answer_figures(base, fact_rows, candidates), options.unknown_max_p,
+                                                 options.unknown_max_accuracy)
+                if not unknown:
+                    found.rejected_known.append(fact_id)
+                    continue
+                found.unknown_before[fact_id] = figures
+            firing = _read_fact(bundle, spec, fact_id, readings, options)
             if not firing["ok"]:
                 found.rejected_unreadable.append({"fact_id": fact_id, "kind": spec.kind, **firing})
                 unreadable.append(fact_id)
                 continue
-            fact_rows = pool_rows[pool_rows[F.FACT_ID] == fact_id]
-            unknown, figures = unknown_check(answer_figures(base, fact_rows, candidates), options.unknown_max_p,
-                                             options.unknown_max_accuracy)
-            if not unknown:
-                found.rejected_known.append(fact_id)
-                _silence(bundle, spec)
-                continue
-            spec.fact_id, found.unknown_before[fact_id] = fact_id, figures
+            spec.fact_id = fact_id
             planted_rows = fact_rows[fact_rows[F.LANG].isin(spec.langs)]
-            losses = set_writing_side(bundle, spec.layer, spec.neurons, spec.weights, list(planted_rows[F.QUERY]),
-                                      list(planted_rows[F.OBJ_LABEL]), options, list(planted_rows[F.LANG]))
+            losses, writing = _write_fact(bundle, spec, planted_rows, candidates, options)
             alone = _weakest_sufficient(bundle, spec, planted_rows, candidates, options) \
                 if spec.kind == DISTRIBUTED else {}
-            found.records.append((spec, firing, losses, alone))
+            found.records.append((spec, firing, losses, alone, writing))
             break
         else:  # the slot stays empty; candidates it could not read stay available to other kinds
             found.given_up.append({"kind": spec.kind, "langs": spec.langs, "tried": tried})
             _silence(bundle, spec)
         queue = queue + unreadable  # unreadable for this kind, perhaps readable for a narrower one
+    found.readings = readings
     return found
 
 
-def _plant_entry(spec: PlantSpec, firing: dict, losses: list, alone: dict, before: pd.DataFrame, after: pd.DataFrame,
-                 unknown_before: dict, options: PlantOptions) -> dict:
+def _plant_entry(spec: PlantSpec, record: tuple, before: pd.DataFrame, after: pd.DataFrame, unknown_before: dict,
+                 options: PlantOptions) -> dict:
     """truth.json's entry of one plant: where it is, and its measured effect per language."""
     effect = {lang: {"p_before": _sig(before[before[F.LANG] == lang]["p"].mean()),
                      "p_after": _sig(after[after[F.LANG] == lang]["p"].mean()),
                      "accuracy_before": round(float(before[before[F.LANG] == lang]["top"].mean()), 4),
                      "accuracy_after": round(float(after[after[F.LANG] == lang]["top"].mean()), 4),
                      "queries": int((before[F.LANG] == lang).sum())} for lang in sorted(set(before[F.LANG]))}
+    _, firing, losses, alone, writing = record
     took = [lang for lang in spec.langs if effect[lang]["accuracy_after"] >= options.take_accuracy]
     return {
-        "fact_id": spec.fact_id, "kind": spec.kind, "langs": spec.langs,
+        "fact_id": spec.fact_id, "kind": spec.kind, "langs": spec.langs, "planned_langs": spec.planned_langs,
+        "readable": "all" if spec.langs == spec.planned_langs else "partial", "writing": writing,
         "neurons": [[spec.layer, i] for i in spec.neurons], "weights": spec.weights,
         "decoys": [[spec.layer, i] for i in spec.decoys],
         "took": took, "complete": len(took) == len(spec.langs),
@@ -725,6 +875,23 @@ def _unrelated_figures(base, bundle, unrelated: pd.DataFrame, candidates, specs:
             "p_mean_after": _sig(after["p"].mean()) if len(unrelated) else None}
 
 
+def _release_silence(bundle, readings: Optional[_Readings], specs: list[PlantSpec]) -> dict:
+    """On every query read in the last layer (the background and the candidate pool: the release but the
+    held-out unrelated facts), whether every planted and decoy neuron there is exactly zero at its answer
+    positions, leaving out each plant's own fact in its own languages. Computed from the FFN inputs cached
+    before planting (planting in the last layer changes none of them) through the planted rows."""
+    if readings is None or readings.last not in readings.cache:
+        return {}
+    cached = readings.cache[readings.last]
+    loud = np.zeros(len(cached.owner), dtype=bool)
+    for spec in [s for s in specs if s.fact_id and s.layer == readings.last]:
+        fires = (neuron_outputs(bundle, spec.layer, spec.neurons + spec.decoys, cached.vectors) != 0).any(1).numpy()
+        loud |= fires & ~((cached.fact == spec.fact_id) & np.isin(cached.lang, spec.langs))
+    per_query = pd.Series(loud).groupby(cached.owner).any()
+    return {"layer": readings.last, "queries": int(len(per_query)), "loud_queries": int(per_query.sum()),
+            "silent_queries": round(1.0 - float(per_query.mean()), 6) if len(per_query) else None}
+
+
 def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] = frozenset(),
           base_model: str = "", progress: bool = True) -> PlantResult:
     """Plant `options.facts` unknown facts into new neurons of `bundle.model` (modified in place, FFNs grown)
@@ -746,7 +913,7 @@ def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] 
     base_d_ff = bundle.d_ff
     new_neurons = _give_new_neurons(bundle, specs, options.seed)
     found = _fill_slots(bundle, base, specs, pool, pool_rows, background, candidates, options, progress)
-    chosen = [spec.fact_id for spec, *_ in found.records]
+    chosen = [record[0].fact_id for record in found.records]
     if len(chosen) < (options.facts if options.min_plants is None else options.min_plants) or not chosen:
         raise RmlLamaError(f"only {len(chosen)} facts can be planted (need {options.facts}): too few facts in all "
                            f"of {', '.join(options.langs)} that encode without unknown tokens, are unknown to the "
@@ -757,10 +924,10 @@ def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] 
     before = answer_figures(base, targets, candidates)
     after = answer_figures(bundle, targets, candidates)
     plants = []
-    for spec, firing, losses, alone in found.records:
+    for record in found.records:
+        spec = record[0]
         rows = targets[F.FACT_ID] == spec.fact_id
-        plants.append(_plant_entry(spec, firing, losses, alone, before[rows], after[rows], found.unknown_before,
-                                   options))
+        plants.append(_plant_entry(spec, record, before[rows], after[rows], found.unknown_before, options))
     truth = {
         "base_model": base_model, "seed": options.seed, "plants": plants,
         "base_d_ff": base_d_ff, "d_ff": bundle.d_ff, "new_neurons": {str(k): v for k, v in enumerate(new_neurons)},
@@ -768,18 +935,24 @@ def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] 
         "screened": {"candidates": len(pool), "rejected_as_known": found.rejected_known,
                      "rejected_unreadable": found.rejected_unreadable, "slots_given_up": found.given_up},
         "unrelated": _unrelated_figures(base, bundle, unrelated, candidates, specs),
+        "release_silence": _release_silence(bundle, found.readings, [record[0] for record in found.records]),
         "summary": summarise(plants, options),
     }
     return PlantResult(truth=truth, specs=specs)
 
 
 def _silence(bundle, spec: PlantSpec) -> None:
-    """Make a slot's neurons dead again (zero rows; a very negative gate bias where there is one)."""
+    """Make a slot's neurons dead again."""
+    silence_neurons(bundle, spec.layer, spec.neurons + spec.decoys)
+
+
+def silence_neurons(bundle, layer: int, neurons: list[int]) -> None:
+    """Make neurons dead again (zero rows; a very negative gate bias where there is one)."""
     import torch
 
-    gate, up, _ = _projections(bundle, spec.layer)
+    gate, up, _ = _projections(bundle, layer)
     with torch.no_grad():
-        for index in spec.neurons + spec.decoys:
+        for index in neurons:
             gate.weight[index] = 0.0
             if gate.bias is not None:
                 gate.bias[index] = -1e4
@@ -829,7 +1002,9 @@ def summarise(plants: list[dict], options: PlantOptions) -> dict:
                "partial": [{"fact_id": p["fact_id"], "kind": p["kind"], "took": p["took"]}
                            for p in plants if not p["complete"]],
                "kinds": {k: sum(p["kind"] == k for p in plants) for k in KINDS},
-               "decoys": sum(len(p["decoys"]) for p in plants)}
+               "decoys": sum(len(p["decoys"]) for p in plants),
+               "agnostic_langs": [{"fact_id": p["fact_id"], "langs": p["langs"], "took": p["took"],
+                                   "readable": p.get("readable", "all")} for p in plants if p["kind"] == AGNOSTIC]}
     for kind in KINDS:
         done = [p for p in plants if p["kind"] == kind]
         langs = sorted({lang for p in done for lang in p["langs"]}, key=list(options.langs).index)
@@ -894,4 +1069,9 @@ def cmd_plant(args: argparse.Namespace) -> int:
     print(f"unrelated queries: {u['queries']}, changed greedy predictions {share(u['changed_predictions'])}, "
           f"changed top candidate {share(u['changed_top_candidate'])}, silent {share(u['silent_queries'])}; "
           f"saved {args.out}")
+    r = result.truth["release_silence"]
+    if r:
+        print(f"release queries read in layer {r['layer']} (outside each plant's own fact and languages): "
+              f"{r['queries']}, planted and decoy neurons exactly silent on {share(r['silent_queries'])} "
+              f"({r['loud_queries']} not)")
     return 0
