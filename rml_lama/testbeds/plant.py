@@ -770,6 +770,7 @@ def _read_fact(bundle, spec: PlantSpec, fact_id: str, readings: _Readings, optio
 
 
 def _weakest_accuracy(bundle, rows: pd.DataFrame, candidates: dict) -> float:
+    """The plant's accuracy in its weakest language on `rows` (what "takes" is judged on)."""
     figures = answer_figures(bundle, rows, candidates)
     return float(min(g["top"].mean() for _, g in figures.groupby(F.LANG)))
 
@@ -969,8 +970,7 @@ def _weakest_sufficient(bundle, spec: PlantSpec, own: pd.DataFrame, candidates: 
     full = out_proj.weight[:, spec.neurons].detach().clone()
 
     def accuracy() -> float:
-        figures = answer_figures(bundle, own, candidates)
-        return float(min(g["top"].mean() for _, g in figures.groupby(F.LANG)))
+        return _weakest_accuracy(bundle, own, candidates)
 
     low, high = 0.0, 1.0
     if accuracy() >= options.take_accuracy:
