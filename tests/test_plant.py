@@ -318,3 +318,18 @@ def test_a_resumed_writing_round_trains_from_the_written_column_counted_once():
     (loss,) = set_writing_side(bundle, 1, [0], [1.0], queries, answers, PlantOptions(steps=1, lr=0.0), resume=True)
     token_log_probs = gold_token_log_probs(bundle, encode_probes(bundle, probes_of(zip(queries, answers))), 32)
     assert loss == pytest.approx(float(np.mean([-np.mean(lp) for lp in token_log_probs])), abs=2e-4)
+
+
+def test_plants_and_their_decoys_get_new_neurons_in_no_fixed_index_order():
+    from rml_lama.testbeds.plant import _give_new_neurons
+
+    bundle = _bundle()
+    specs = [PlantSpec("", SPECIFIC, ["en"], 1, neurons=[-1], decoys=[-1]) for _ in range(12)]
+    new = _give_new_neurons(bundle, specs, seed=0)
+    handed = [i for spec in specs for i in spec.neurons + spec.decoys]
+    assert sorted(handed) == sorted(new[1])  # every new neuron of the layer, each once
+    decoy_above = [spec.decoys[0] > spec.neurons[0] for spec in specs]
+    assert any(decoy_above) and not all(decoy_above)  # a tie broken by index favours neither side
+    again = [PlantSpec("", SPECIFIC, ["en"], 1, neurons=[-1], decoys=[-1]) for _ in range(12)]
+    _give_new_neurons(_bundle(), again, seed=0)
+    assert [s.neurons + s.decoys for s in again] == [s.neurons + s.decoys for s in specs]  # seeded

@@ -725,12 +725,15 @@ def _background_and_unrelated(bundle, release: pd.DataFrame, pool: Sequence[str]
 
 
 def _give_new_neurons(bundle, specs: list[PlantSpec], seed: int) -> list:
-    """Grow every planted layer's FFN by as many neurons as its slots need, and hand them out in plan order."""
+    """Grow every planted layer's FFN by as many neurons as its slots need, and hand them out in plan order from
+    a seeded shuffle of the new indices: a plant's neurons and its decoys are in no fixed index order, so a
+    localizer that breaks ties by index gains nothing from it (the grown positions are sorted)."""
     per_layer: dict[int, int] = {}
     for spec in specs:
         per_layer[spec.layer] = per_layer.get(spec.layer, 0) + len(spec.neurons) + len(spec.decoys)
     new_neurons = grow_ffn(bundle, max(per_layer.values()), seed)
-    free = {layer: list(new_neurons[layer]) for layer in per_layer}
+    rng = np.random.default_rng(int(_key(seed, "hand-out")[:8], 16))
+    free = {layer: [int(i) for i in rng.permutation(new_neurons[layer])] for layer in sorted(per_layer)}
     for spec in specs:
         spec.neurons = [free[spec.layer].pop(0) for _ in spec.neurons]
         spec.decoys = [free[spec.layer].pop(0) for _ in spec.decoys]
