@@ -16,6 +16,8 @@ SCRIPT = {"kind": "script", "langs": ["en", "fr", "fi", "hu"], "neurons": [[2, 3
 SPECIFIC_EVERYWHERE = {"kind": "specific", "langs": ["en"], "neurons": [[2, 1]], "decoys": []}
 DISTRIBUTED = {"kind": "distributed", "langs": ["fr"], "neurons": [[2, 3], [2, 8]], "decoys": []}
 HELD_OUT_ONLY = {"kind": "specific", "langs": ["hu"], "neurons": [[2, 2]], "decoys": [[2, 1]]}
+# an agnostic plant its detector could read in en fr hu only (silent in ja, which was localized)
+PARTIAL_AGNOSTIC = {"kind": "agnostic", "langs": ["en", "fr", "hu"], "neurons": [[2, 3]], "decoys": []}
 
 
 def test_an_agnostic_plant_is_scored_on_the_agnostic_top_k():
@@ -37,6 +39,19 @@ def test_a_specific_plant_found_as_agnostic_is_found_but_of_the_wrong_kind():
 def test_a_distributed_plant_counts_the_share_of_its_neurons_found():
     # fr {(2,1), (2,3)}: 1 of its 2 neurons
     assert plant_at_budget(BUDGET, DISTRIBUTED) == {"precision": 0.5, "recall": 0.5, "kind_right": 0.5}
+
+
+def test_a_partial_agnostic_plant_is_scored_on_its_own_languages_not_on_the_agnostic_top_k():
+    # not in every localized language (ja is missing), so the agnostic top-2 is not its set: en {(2,1), (2,7)}
+    # misses (2,3), fr {(2,1), (2,3)} holds it, outside the agnostic set and ja's: as a script plant would be
+    assert plant_at_budget(BUDGET, PARTIAL_AGNOSTIC) == {"precision": 0.25, "recall": 0.5, "kind_right": 0.5}
+    assert planted_at_budget(BUDGET, [PARTIAL_AGNOSTIC])["kind_right_partial_agnostic"] == 0.5
+    # localized in en and fr only, the same plant covers every localized language: agnostic top-2, (2,3) not in it
+    narrow = Localization({"en": [(2, 1), (2, 7)], "fr": [(2, 1), (2, 3)]}, [(2, 1), (2, 5)])
+    assert plant_at_budget(narrow, PARTIAL_AGNOSTIC) == {"precision": 0.0, "recall": 0.0, "kind_right": 0.0}
+    # threshold sets: (2,3) is in fr's specific set and not agnostic, so its kind (partial agnostic) is right
+    scores = ground_truth_scores(BUDGET, [PARTIAL_AGNOSTIC])
+    assert scores["kind_right_partial_agnostic"] == 1.0 and scores["kind_right_agnostic"] is None
 
 
 def test_a_plant_in_held_out_languages_only_is_not_scored():

@@ -134,14 +134,27 @@ def decoys_avoided(found: Iterable[Neuron], plants: list[dict]) -> Optional[floa
     return len(decoys - set(map(tuple, found))) / len(decoys)
 
 
+PARTIAL_AGNOSTIC = "partial_agnostic"
+
+
+def scored_kind(plant: dict, localized: Iterable[str]) -> str:
+    """The kind a plant is judged as: an agnostic plant written in fewer languages than were localized (partial:
+    its detector could not read the fact in the others) cannot be shared by all of them, so it is judged as a
+    plant of its own languages, like a script-group plant, under its own name (`partial_agnostic`)."""
+    if plant["kind"] == "agnostic" and not set(localized) <= set(plant["langs"]):
+        return PARTIAL_AGNOSTIC
+    return plant["kind"]
+
+
 def ground_truth_scores(localization: Localization, plants: list[dict]) -> dict:
     """Precision and recall of planted neurons for one fact, whether their kind was told apart, and decoys.
 
     plants: the fact's entries of truth.json ({"kind": "agnostic" | "specific", "langs": [...], "neurons":
     [[layer, index], ...], "decoys": [[layer, index], ...]}). A planted neuron is *found* if it is in any of the
-    localizer's sets; its kind is *right* if an agnostic plant is among the agnostic neurons, or a specific plant
-    is among the specific neurons of one of its languages and not agnostic. precision = planted found / all
-    neurons found; decoys_avoided = share of decoys in none of the sets (None without decoys).
+    localizer's sets; its kind is *right* if an agnostic plant is among the agnostic neurons, or any other plant
+    (a partial agnostic one included, see `scored_kind`) is among the specific neurons of one of its languages
+    and not agnostic. precision = planted found / all neurons found; decoys_avoided = share of decoys in none of
+    the sets (None without decoys).
     """
     found = set(localization.all_neurons())
     agnostic = set(localization.agnostic)
@@ -149,13 +162,14 @@ def ground_truth_scores(localization: Localization, plants: list[dict]) -> dict:
     planted: set[Neuron] = set()
     by_kind: dict[str, list[tuple[Neuron, bool, bool]]] = {"agnostic": [], "specific": []}
     for plant in plants:
+        kind = scored_kind(plant, localization.per_lang)
         for neuron in sorted(_neurons(plant["neurons"])):
             planted.add(neuron)
-            if plant["kind"] == "agnostic":
+            if kind == "agnostic":
                 right_kind = neuron in agnostic
             else:
                 right_kind = neuron not in agnostic and any(neuron in specific.get(lang, ()) for lang in plant["langs"])
-            by_kind.setdefault(plant["kind"], []).append((neuron, neuron in found, right_kind))
+            by_kind.setdefault(kind, []).append((neuron, neuron in found, right_kind))
     hits = planted & found
     result = {
         "planted": len(planted),
@@ -175,18 +189,20 @@ def plant_at_budget(budget: Localization, plant: dict) -> Optional[dict]:
     agnostic ones); None when no set matches the plant (a language-bound plant none of whose languages was
     localized).
 
-    The sets that match the plant's kind: an agnostic plant, the agnostic top-k; any other plant, the top-k of
-    each of its languages (`langs`, where it was written, whether or not it took there) that was localized.
+    The sets that match the plant's kind: an agnostic plant, the agnostic top-k; any other plant (a partial
+    agnostic one included, `scored_kind`), the top-k of each of its languages (`langs`, where it was written,
+    whether or not it took there) that was localized.
     Over those sets:
     precision@k = planted neurons in the set / neurons in the set, recall@k = planted neurons in the set /
     planted neurons, each averaged over the sets. kind_right: agnostic, the share of its neurons in the agnostic
-    top-k; distributed, the share of its neurons found (= recall@k); script / specific, the share of (neuron,
-    language) pairs where the neuron is in that language's top-k and neither in the agnostic top-k nor in the
-    top-k of a localized language the plant does not cover."""
+    top-k; distributed, the share of its neurons found (= recall@k); script / specific / partial agnostic, the
+    share of (neuron, language) pairs where the neuron is in that language's top-k and neither in the agnostic
+    top-k nor in the top-k of a localized language the plant does not cover."""
     neurons = _neurons(plant["neurons"])
     agnostic = set(budget.agnostic)
     per_lang = {lang: set(found) for lang, found in budget.per_lang.items()}
-    if plant["kind"] == "agnostic":
+    kind = scored_kind(plant, per_lang)
+    if kind == "agnostic":
         sets = [agnostic]
     else:
         sets = [per_lang[lang] for lang in plant["langs"] if lang in per_lang]
@@ -194,7 +210,7 @@ def plant_at_budget(budget: Localization, plant: dict) -> Optional[dict]:
         return None
     precision = nan_mean(len(neurons & chosen) / len(chosen) if chosen else None for chosen in sets)
     recall = float(np.mean([len(neurons & chosen) / len(neurons) for chosen in sets]))
-    if plant["kind"] in ("agnostic", "distributed"):
+    if kind in ("agnostic", "distributed"):
         kind_right = recall
     else:
         elsewhere = agnostic.union(*(found for lang, found in per_lang.items() if lang not in plant["langs"]))
@@ -215,9 +231,10 @@ def planted_at_budget(budget: Localization, plants: list[dict]) -> dict:
         **{key: nan_mean(scores[key] for _, scores in scored) for key in ("precision", "recall", "kind_right")},
         "decoys_avoided": decoys_avoided(budget.all_neurons(), [plant for plant, _ in scored]),
     }
-    for kind in sorted({plant["kind"] for plant, _ in scored}):
-        result[f"kind_right_{kind}"] = nan_mean(scores["kind_right"] for plant, scores in scored
-                                                if plant["kind"] == kind)
+    kinds = [scored_kind(plant, budget.per_lang) for plant, _ in scored]
+    for kind in sorted(set(kinds)):
+        result[f"kind_right_{kind}"] = nan_mean(scores["kind_right"] for (_, scores), of in zip(scored, kinds)
+                                                if of == kind)
     return result
 
 

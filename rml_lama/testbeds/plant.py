@@ -99,10 +99,14 @@ class PlantOptions:
     decoy_share: float = 0.3
     steps: int = 120
     lr: float = 0.05
-    target_activation: float = 4.0  # at the weakest language's `fire_share` quantile
+    # the fact's median activation; None: the model's natural level in that layer (`natural_activation`), so that
+    # a planted neuron fires about as strongly as the model's own most active neuron at a position, not far above
+    target_activation: Optional[float] = None
+    fire_floor: float = 0.25  # the weakest language's `fire_share` quantile fires at least this x the target
+    gate_open: float = 4.0  # gated FFNs: the gate's pre-activation at that quantile (the up row sets the size)
     min_gap: float = 0.3  # the fact must clear the background's maximum by this many background sds
     fire_share: float = 0.8  # the neuron must fire on this share of the fact's answer positions in each language
-    silent_margin: float = 48.0  # background pre-activation bound (GELU is exactly 0 below about -5.9)
+    silent_margin: float = 36.0  # background pre-activation bound (GELU is exactly 0 below about -5.9)
     gated_silent_margin: float = 100.0  # gate pre-activation bound (SiLU is exactly 0 below about -89)
     refine_steps: int = 150
     silence_weight: float = 4.0
@@ -490,11 +494,25 @@ def neuron_outputs(bundle, layer: int, neurons: list[int], vectors):
     return out
 
 
+def natural_activation(bundle, layer: int, background, seed: int, sample: int = 4000) -> float:
+    """The model's own activation level in `layer`: over a seeded sample of background positions, the median of
+    the largest activation of any neuron there (new neurons are exactly zero on the background)."""
+    import torch
+
+    _, _, out_proj = _projections(bundle, layer)
+    generator = torch.Generator().manual_seed(seed)
+    rows = torch.randperm(len(background), generator=generator)[:sample]
+    peaks = neuron_outputs(bundle, layer, list(range(out_proj.weight.shape[1])), background[rows]).amax(1)
+    return float(peaks.median())
+
+
 def set_reading_side(bundle, layer: int, neurons: list[int], target, target_langs, background,
                      options: PlantOptions) -> dict:
     """Fit the detector and write it into the neurons' input rows so that the background's highest
-    pre-activation is -margin (activation exactly zero) and the fact's median activation is about
-    `target_activation`. Returns firing figures; `ok` is False when the fact cannot be told apart."""
+    pre-activation is -margin (activation exactly zero) and the fact's median activation is about the target
+    (`target_activation`, by default the model's natural level), raised where needed so that the weakest
+    language's `fire_share` quantile still fires at `fire_floor` x the target. Returns firing figures; `ok` is
+    False when the fact cannot be told apart."""
     import torch
 
     gated = _gated(bundle)
@@ -504,18 +522,27 @@ def set_reading_side(bundle, layer: int, neurons: list[int], target, target_lang
     t_score, b_score = target @ weights + bias, background @ weights + bias
     b_max = float(b_score.max())
     margin = options.gated_silent_margin if gated else options.silent_margin
+    langs = sorted(set(target_langs))
     per_lang = {lang: float(torch.quantile(t_score[torch.as_tensor(target_langs == lang)], 1 - options.fire_share))
-                for lang in sorted(set(target_langs))}
+                for lang in langs}
     t_low = min(per_lang.values())  # the weakest language's low quantile: the neuron fires on most of each
+    t_mid = float(np.median([float(t_score[torch.as_tensor(target_langs == lang)].median()) for lang in langs]))
+    natural = natural_activation(bundle, layer, background, options.seed)
+    wanted = options.target_activation if options.target_activation is not None else natural
     spread = float(b_score.std()) or 1.0
     firing = {"background_max": round(b_max, 4), "fact_low_min": round(t_low, 4),
               "gap_in_background_sd": round((t_low - b_max) / spread, 4), "background": int(len(background)),
-              "fact_low_per_lang_sd": {lang: round((low - b_max) / spread, 4) for lang, low in per_lang.items()}}
+              "fact_low_per_lang_sd": {lang: round((low - b_max) / spread, 4) for lang, low in per_lang.items()},
+              "natural_activation": round(natural, 4)}
     if (t_low - b_max) < options.min_gap * spread or (not with_bias and (b_max >= 0 or t_low <= 0)):
         return {**firing, "ok": False}
     with torch.no_grad():
-        if with_bias:  # background at -margin, the fact's low quantile at +target_activation
-            gain = (options.target_activation + margin) / (t_low - b_max)
+        if with_bias and not gated:  # background at -margin, the fact's median at the target (floor permitting)
+            gain = (wanted + margin) / (t_mid - b_max)
+            gain = max(gain, (options.fire_floor * wanted + margin) / (t_low - b_max))
+            gate_bias = gain * (bias - b_max) - margin
+        elif with_bias:  # gated: the gate opens at the low quantile, the up row sets the size
+            gain = (options.gate_open + margin) / (t_low - b_max)
             gate_bias = gain * (bias - b_max) - margin
         else:  # through the origin: the background's highest at -margin
             gain, gate_bias = margin / -b_max, None
@@ -523,16 +550,15 @@ def set_reading_side(bundle, layer: int, neurons: list[int], target, target_lang
             gate.weight[index] = (gain * weights).to(gate.weight)
             if gate_bias is not None:
                 gate.bias[index] = gate_bias
-        if gated:  # the up row reads the fact's mean direction, scaled so the product is about target_activation
-            direction = _unit(torch.stack([target[target_langs == lang].mean(0)
-                                           for lang in sorted(set(target_langs))]).mean(0))
+        if gated:  # the up row reads the fact's mean direction, scaled so the median product is about the target
+            direction = _unit(torch.stack([target[target_langs == lang].mean(0) for lang in langs]).mean(0))
             reach = float(torch.quantile(target @ direction, 0.5))
             if reach <= 0:
                 silence_neurons(bundle, layer, neurons)
                 return {**firing, "ok": False}
-            low_gate = gain * t_low + (gate_bias if gate_bias is not None else 0.0)
-            silu = float(torch.nn.functional.silu(torch.tensor(low_gate)))
-            up_gain = options.target_activation / max(1e-6, reach * silu)
+            mid_gate = gain * t_mid + (gate_bias if gate_bias is not None else 0.0)
+            silu = float(torch.nn.functional.silu(torch.tensor(mid_gate)))
+            up_gain = wanted / max(1e-6, reach * silu)
             for index in neurons:
                 up.weight[index] = (up_gain * direction).to(up.weight)
                 if up.bias is not None:
@@ -541,10 +567,13 @@ def set_reading_side(bundle, layer: int, neurons: list[int], target, target_lang
     if loud:  # written, but not exactly zero on the whole background: never kept
         silence_neurons(bundle, layer, neurons)
         return {**firing, "ok": False, "not_silent_on_background": loud}
-    fires = (t_score > b_max).float()
-    firing.update({"ok": True, "fires_on_fact": round(float(fires.mean()), 4),
+    acts = neuron_outputs(bundle, layer, neurons[:1], target)[:, 0]
+    fires = (acts > 0).float()
+    firing.update({"ok": True, "activation_target": round(wanted, 4),
+                   "activation_median": round(float(acts.median()), 4),
+                   "fires_on_fact": round(float(fires.mean()), 4),
                    "fires_on_fact_per_lang": {lang: round(float(fires[torch.as_tensor(target_langs == lang)].mean()), 4)
-                                              for lang in sorted(set(target_langs))}})
+                                              for lang in langs}})
     return firing
 
 
@@ -741,10 +770,21 @@ def _give_new_neurons(bundle, specs: list[PlantSpec], seed: int) -> list:
 
 
 @dataclass
+class _Planted:
+    """One filled slot: the plan it filled and what reading and writing it measured."""
+
+    spec: PlantSpec
+    firing: dict  # the reading side's figures (set_reading_side, _read_fact)
+    losses: list  # the writing loss per step, over every round
+    alone: dict  # distributed plants: each neuron's accuracy alone (_weakest_sufficient)
+    writing: dict  # the column bound used and the rounds (_write_fact)
+
+
+@dataclass
 class _Screening:
     """What filling the slots found: the plants made, and every candidate turned down, with why."""
 
-    records: list = field(default_factory=list)  # (spec, firing, losses, alone, writing) per planted slot
+    records: list[_Planted] = field(default_factory=list)
     rejected_known: list = field(default_factory=list)
     rejected_unreadable: list = field(default_factory=list)
     unknown_before: dict = field(default_factory=dict)
@@ -827,7 +867,7 @@ def _fill_slots(bundle, base, specs: list[PlantSpec], pool: Sequence[str], pool_
             losses, writing = _write_fact(bundle, spec, planted_rows, candidates, options)
             alone = _weakest_sufficient(bundle, spec, planted_rows, candidates, options) \
                 if spec.kind == DISTRIBUTED else {}
-            found.records.append((spec, firing, losses, alone, writing))
+            found.records.append(_Planted(spec, firing, losses, alone, writing))
             break
         else:  # the slot stays empty; candidates it could not read stay available to other kinds
             found.given_up.append({"kind": spec.kind, "langs": spec.langs, "tried": tried})
@@ -837,7 +877,7 @@ def _fill_slots(bundle, base, specs: list[PlantSpec], pool: Sequence[str], pool_
     return found
 
 
-def _plant_entry(spec: PlantSpec, record: tuple, before: pd.DataFrame, after: pd.DataFrame, unknown_before: dict,
+def _plant_entry(record: _Planted, before: pd.DataFrame, after: pd.DataFrame, unknown_before: dict,
                  options: PlantOptions) -> dict:
     """truth.json's entry of one plant: where it is, and its measured effect per language."""
     effect = {lang: {"p_before": _sig(before[before[F.LANG] == lang]["p"].mean()),
@@ -845,16 +885,16 @@ def _plant_entry(spec: PlantSpec, record: tuple, before: pd.DataFrame, after: pd
                      "accuracy_before": round(float(before[before[F.LANG] == lang]["top"].mean()), 4),
                      "accuracy_after": round(float(after[after[F.LANG] == lang]["top"].mean()), 4),
                      "queries": int((before[F.LANG] == lang).sum())} for lang in sorted(set(before[F.LANG]))}
-    _, firing, losses, alone, writing = record
+    spec, firing, losses = record.spec, record.firing, record.losses
     took = [lang for lang in spec.langs if effect[lang]["accuracy_after"] >= options.take_accuracy]
     return {
         "fact_id": spec.fact_id, "kind": spec.kind, "langs": spec.langs, "planned_langs": spec.planned_langs,
-        "readable": "all" if spec.langs == spec.planned_langs else "partial", "writing": writing,
+        "readable": "all" if spec.langs == spec.planned_langs else "partial", "writing": record.writing,
         "neurons": [[spec.layer, i] for i in spec.neurons], "weights": spec.weights,
         "decoys": [[spec.layer, i] for i in spec.decoys],
         "took": took, "complete": len(took) == len(spec.langs),
         "unknown_before": unknown_before[spec.fact_id], "effect": effect, "firing": firing,
-        "alone": alone, "loss_first_last": [losses[0], losses[-1]] if losses else [],
+        "alone": record.alone, "loss_first_last": [losses[0], losses[-1]] if losses else [],
     }
 
 
@@ -917,7 +957,7 @@ def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] 
     base_d_ff = bundle.d_ff
     new_neurons = _give_new_neurons(bundle, specs, options.seed)
     found = _fill_slots(bundle, base, specs, pool, pool_rows, background, candidates, options, progress)
-    chosen = [record[0].fact_id for record in found.records]
+    chosen = [record.spec.fact_id for record in found.records]
     if len(chosen) < (options.facts if options.min_plants is None else options.min_plants) or not chosen:
         raise RmlLamaError(f"only {len(chosen)} facts can be planted (need {options.facts}): too few facts in all "
                            f"of {', '.join(options.langs)} that encode without unknown tokens, are unknown to the "
@@ -929,9 +969,8 @@ def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] 
     after = answer_figures(bundle, targets, candidates)
     plants = []
     for record in found.records:
-        spec = record[0]
-        rows = targets[F.FACT_ID] == spec.fact_id
-        plants.append(_plant_entry(spec, record, before[rows], after[rows], found.unknown_before, options))
+        rows = targets[F.FACT_ID] == record.spec.fact_id
+        plants.append(_plant_entry(record, before[rows], after[rows], found.unknown_before, options))
     truth = {
         "base_model": base_model, "seed": options.seed, "plants": plants,
         "base_d_ff": base_d_ff, "d_ff": bundle.d_ff, "new_neurons": {str(k): v for k, v in enumerate(new_neurons)},
@@ -939,7 +978,7 @@ def plant(bundle, release: pd.DataFrame, options: PlantOptions, known: set[str] 
         "screened": {"candidates": len(pool), "rejected_as_known": found.rejected_known,
                      "rejected_unreadable": found.rejected_unreadable, "slots_given_up": found.given_up},
         "unrelated": _unrelated_figures(base, bundle, unrelated, candidates, specs),
-        "release_silence": _release_silence(bundle, found.readings, [record[0] for record in found.records]),
+        "release_silence": _release_silence(bundle, found.readings, [record.spec for record in found.records]),
         "summary": summarise(plants, options),
     }
     return PlantResult(truth=truth, specs=specs)
