@@ -333,3 +333,22 @@ def test_plants_and_their_decoys_get_new_neurons_in_no_fixed_index_order():
     again = [PlantSpec("", SPECIFIC, ["en"], 1, neurons=[-1], decoys=[-1]) for _ in range(12)]
     _give_new_neurons(_bundle(), again, seed=0)
     assert [s.neurons + s.decoys for s in again] == [s.neurons + s.decoys for s in specs]  # seeded
+
+
+def test_a_planted_neuron_fires_at_the_models_natural_level_unless_told_otherwise():
+    from rml_lama.testbeds.plant import natural_activation
+
+    bundle, neurons = _grown()
+    target, langs, background = _readable_world()
+    natural = natural_activation(bundle, 1, background, seed=0)
+    assert natural > 0  # the tiny model's own neurons fire on the background; the dead new ones are exactly 0
+    firing = set_reading_side(bundle, 1, neurons, target, langs, background, PlantOptions())
+    acts = neuron_outputs(bundle, 1, neurons[:1], target)[:, 0]
+    # the fact sits tightly on one axis, so the floor does not bind: the median of its languages' median
+    # pre-activations is the natural level (GELU is about the identity there; the pooled median is near it)
+    assert firing["ok"] and firing["activation_target"] == pytest.approx(natural, abs=1e-4)
+    assert float(acts.median()) == pytest.approx(natural, rel=0.1) and firing["fires_on_fact"] == 1.0
+    # planted defect: an explicit target far above anything the model produces is honoured, and shows
+    loud = set_reading_side(bundle, 1, neurons, target, langs, background, PlantOptions(target_activation=50.0))
+    acts = neuron_outputs(bundle, 1, neurons[:1], target)[:, 0]
+    assert loud["ok"] and float(acts.median()) == pytest.approx(50.0, rel=0.05) and float(acts.median()) > 10 * natural

@@ -17,6 +17,9 @@ biased BERT-style FFN (BERT, RoBERTa, XLM-R) and on gated FFNs (Llama, Mistral, 
   it, a sample of queries at every position. It is calibrated so the background's highest pre-activation
   sits at -`silent_margin`: there GELU is exactly 0 in float32 (below about -5.9), SiLU too (below about -89,
   `gated_silent_margin`); a detector whose neurons are not exactly 0 on the whole background is rejected.
+  On the fact it fires at the model's natural level (`natural_activation`: the median over background positions
+  of the layer's largest activation), raised only as far as needed for the weakest language to keep firing, so
+  that a localizer cannot find a plant just because it is louder than every neuron the model grew itself.
   An agnostic fact not readable in every language drops the language it reads worst while at least
   `agnostic_min_langs` remain: a partial agnostic plant (`readable: partial`, `planned_langs`,
   `firing.unreadable_langs`), never a silent one. Gated FFNs have no bias: the gate row
