@@ -46,9 +46,9 @@ def options(**overrides) -> EvalOptions:
     return EvalOptions(**base)
 
 
-def run(tmp_path: Path, opts: EvalOptions, bundle=None, **kwargs) -> Path:
+def run(tmp_path: Path, opts: EvalOptions, bundle=None, truth_path=None, **kwargs) -> Path:
     out = tmp_path / "run"
-    config = run_config(opts, "planted-tiny-bert", "test-release", None)
+    config = run_config(opts, "planted-tiny-bert", "test-release", truth_path)
     run_evaluation(bundle or planted_bundle(), records_frame(records()), opts, out, config, progress=False, **kwargs)
     return out
 
@@ -278,8 +278,13 @@ def test_planted_truth_is_scored_per_localizer(tmp_path):
     # a decoy that writes nothing: any neuron of the planted layer but the plant (all other columns are zero)
     decoy = [PLANT_LAYER, PLANT_INDEX - 1]
     truth = {"plants": [{"fact_id": TARGET, "kind": "agnostic", "langs": list(LANGS),
-                         "neurons": [[PLANT_LAYER, PLANT_INDEX]], "decoys": [decoy]}]}
-    out = run(tmp_path, options(localizers=("matrice", "random"), facts=2), truth=truth)
+                         "neurons": [[PLANT_LAYER, PLANT_INDEX]], "decoys": [decoy], "took": list(LANGS)[:1],
+                         "effect": {lang: {"accuracy_after": 1.0 if i == 0 else 0.5} for i, lang in enumerate(LANGS)}}],
+             "unrelated": {"queries": 40, "changed_predictions": 0.0, "changed_top_candidate": 0.025,
+                           "silent_queries": 1.0}}
+    truth_path = tmp_path / "truth.json"
+    truth_path.write_text(json.dumps(truth))
+    out = run(tmp_path, options(localizers=("matrice", "random"), facts=2), truth=truth, truth_path=str(truth_path))
     results = by_key(out)
     assert results[(TARGET, "matrice")]["planted"] == {
         "planted": 1, "recall": 1.0, "precision": 1.0, "decoys": 1, "decoys_avoided": 1.0,
@@ -300,6 +305,11 @@ def test_planted_truth_is_scored_per_localizer(tmp_path):
     assert "planted recall" in report and "## Planted ground truth at equal budgets" in report
     assert "| 1 | oracle | 1 | 1.00 [1.00, 1.00] |" in report and "| 5 | matrice | 1 | 0.20 [0.20, 0.20] |" in report
     assert "| 1 | matrice - random |" in report
+    # what was planted, from the truth the run names: one agnostic plant that took in its first language only
+    assert "1 plants (1 agnostic) and 1 decoys" in report and "0 of 1 take in every language" in report
+    assert "0.00% of the greedy predictions on 40 held-out queries" in report and "(top candidate: 2.50%)" in report
+    row = "| agnostic | 1 | " + " | ".join(["1.00 (1/1)"] + ["0.50 (0/1)"] * (len(LANGS) - 1)) + " |"
+    assert row in report and report.index("## The planted model") < report.index("## Planted ground truth")
 
 
 def test_a_decoy_catches_the_activation_localizer_but_not_kn(tmp_path):

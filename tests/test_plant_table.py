@@ -20,5 +20,10 @@ def test_the_plant_table_shows_before_and_after_and_warns_where_a_plant_did_not_
     assert lines[1].split() == ["fact", "kind", "neuron", "(layer,", "index)", "en", "fr"]
     assert lines[2].split() == ["P36:Q142:Q90", "agnostic", "1,", "7", "0.00", "->", "1.00*", "0.25", "->", "0.25*"]
     assert lines[3].split() == ["P19:Q937:Q3012", "specific", "2,", "30", "0.00", "->", "0.00", "0.00", "->", "0.75*"]
-    # fr of the first plant stayed at 0.25 < 0.5; en of the second was not planted, so no warning for it
-    assert lines[4:] == ["warning: the plant of P36:Q142:Q90 did not take in fr (accuracy 0.25 after, 4 queries)"]
+    # fr of the first plant stayed at 0.25 and of the second reached 0.75, both below the default take accuracy
+    # 0.8; en of the second was not planted, so no warning for it
+    assert lines[4:] == ["warning: the plant of P36:Q142:Q90 did not take in fr (accuracy 0.25 after, 4 queries)",
+                         "warning: the plant of P19:Q937:Q3012 did not take in fr (accuracy 0.75 after, 4 queries)"]
+    # the threshold is the one the planting recorded
+    truth["options"] = {"take_accuracy": 0.5}
+    assert plant_table(truth).splitlines()[4:] == lines[4:5]

@@ -2,8 +2,9 @@
 
 Works on a finished or a partial run. Every figure is a mean over facts with a seeded percentile-bootstrap
 95% interval (facts resampled); the headline is the gap between the effect of an intervention on the
-fact's own queries and on unrelated facts' queries. On a planted model the planted ground truth at equal budgets
-(precision@k, recall@k, kind accuracy, decoys avoided; paired differences over planted facts) follows.
+fact's own queries and on unrelated facts' queries. On a planted model what was planted (kinds, leak, silence,
+accuracy per kind and language, from its truth.json) and the planted ground truth at equal budgets (precision@k,
+recall@k, kind accuracy, decoys avoided; paired differences over planted facts) follow.
 """
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..applications.report import study_of, write_study_report
-from ..errors import RmlLamaError
+from ..errors import InputError, RmlLamaError
 from ..io import atomic_write_json, atomic_write_text
 from ..localizers.budget import LEADING_BUDGET
 from ..paths import RUN_CONFIG_FILE, RUN_REPORT_FILE, SUMMARY_FILE
 from .metrics import describe, nan_mean, paired_bootstrap, ratio_of_means
-from .store import read_all_records, read_config, read_plan
+from .planted_model import planted_model_figures, planted_model_section
+from .store import read_all_records, read_config, read_plan, read_truth
 
 BOOTSTRAP_SAMPLES = 1000
 
@@ -264,6 +266,18 @@ def oracle_agnostic(records: list[dict]) -> dict:
             "exhaustive": all(r.get("oracle", {}).get("exhaustive", True) for r in records)}
 
 
+def _planted_model(config: dict) -> Optional[dict]:
+    """The planted model's figures from the truth.json the run was evaluated against, None when it cannot be
+    read any more (the run folder outlived the model)."""
+    path = config.get("planted")
+    if not path or not Path(path).is_file():
+        return None
+    try:
+        return planted_model_figures(read_truth(Path(path)))
+    except InputError:
+        return None
+
+
 def build_summary(run: Path) -> dict:
 
     config = read_config(run)
@@ -292,6 +306,7 @@ def build_summary(run: Path) -> dict:
         "leading": leading_rows(by_localizer, budgets, lead, seed) if lead else [],
         "pairwise": pairwise(by_localizer, lead, seed) if lead else {},
         "planted": summarise_planted(by_localizer, seed),
+        "planted_model": _planted_model(config),
         "oracle_agnostic": oracle_agnostic(by_localizer.get(ORACLE, [])),
     }
 
@@ -571,10 +586,9 @@ def planted_section(summary: dict) -> str:
         "agnostic top-k nor in another language's, distributed plants the share of their neurons found; the "
         "oracle ranks single ablations, so a lower-layer neuron that switches a plant's detector off can rank "
         "above the planted neurons, most often above a distributed plant's, each of which carries only part of "
-        "the fact. Decoys "
-        "avoided = share of decoy "
-        "neurons (they fire with the fact but write nothing) in none of the top-k sets (1 is best). Mean [95% "
-        "bootstrap interval] over planted facts; random averaged over its draws.",
+        "the fact. Decoys avoided = share of decoy neurons (they fire with the fact but write nothing) in none of "
+        "the top-k sets (1 is best). Mean [95% bootstrap interval] over planted facts; random averaged over its "
+        "draws.",
         "",
         planted_table(summary),
         planted_sentence(summary),
@@ -622,6 +636,7 @@ def report_markdown(summary: dict) -> str:
         "### Held-out suppression at every budget",
         "",
         budget_table(summary),
+        planted_model_section(summary.get("planted_model"), config.get("planted")) if config.get("planted") else "",
         planted_section(summary),
         "## Each localizer's own threshold (the papers' protocol)",
         "",

@@ -1059,13 +1059,11 @@ def summarise(plants: list[dict], options: PlantOptions) -> dict:
     return summary
 
 
-TOOK = 0.5  # a plant took in a language when at least this share of the fact's queries rank the object first
-
-
 def plant_table(truth: dict) -> str:
     """Accuracy before -> after per plant and language (planted languages starred), then a warning line for
-    each planted language where the plant did not take."""
+    each planted language where the plant did not take (accuracy below the planting's take_accuracy)."""
     plants = truth["plants"]
+    took = float((truth.get("options") or {}).get("take_accuracy", PlantOptions.take_accuracy))
     langs = list(dict.fromkeys(lang for p in plants for lang in p["effect"]))
     head = ["fact", "kind", "neuron (layer, index)", *langs]
     rows, warnings = [], []
@@ -1075,7 +1073,7 @@ def plant_table(truth: dict) -> str:
             e = p["effect"].get(lang)
             star = "*" if lang in p["langs"] else ""
             cells.append(f"{e['accuracy_before']:.2f} -> {e['accuracy_after']:.2f}{star}" if e else "-")
-            if e and star and e["accuracy_after"] < TOOK:
+            if e and star and e["accuracy_after"] < took:
                 warnings.append(f"warning: the plant of {p['fact_id']} did not take in {lang} (accuracy "
                                 f"{e['accuracy_after']:.2f} after, {e['queries']} queries)")
         rows.append(cells)
