@@ -352,3 +352,27 @@ def test_a_planted_neuron_fires_at_the_models_natural_level_unless_told_otherwis
     loud = set_reading_side(bundle, 1, neurons, target, langs, background, PlantOptions(target_activation=50.0))
     acts = neuron_outputs(bundle, 1, neurons[:1], target)[:, 0]
     assert loud["ok"] and float(acts.median()) == pytest.approx(50.0, rel=0.05) and float(acts.median()) > 10 * natural
+
+
+def test_max_answer_tokens_keeps_only_facts_whose_answer_is_that_short_in_every_language():
+    from rml_lama.probing.targets import encode_probes
+    from rml_lama.testbeds.plant import candidate_facts
+
+    bundle, release = _bundle(), wide_parallel_release()
+
+    def longest(fact_id):
+        rows = _queries(release, fact_id)
+        return max(len(item.answer_ids) for item in
+                   encode_probes(bundle, [Probe(q, a) for q, a in zip(rows[F.QUERY], rows[F.OBJ_LABEL])]))
+
+    everything = candidate_facts(release, bundle, PlantOptions(facts=3, spare=10.0), set())
+    short = candidate_facts(release, bundle, PlantOptions(facts=3, spare=10.0, max_answer_tokens=2), set())
+    # the tiny release's answers are 1, 3 or 5 tokens long: the limit drops exactly the longer ones, in order
+    assert sorted({longest(f) for f in everything}) == [1, 3, 5]
+    assert short == [f for f in everything if longest(f) <= 2] and short
+
+
+def test_a_max_answer_tokens_below_one_is_a_clear_error(tmp_path, capsys):
+    assert main(["plant", "--max-answer-tokens", "0", "--out", str(tmp_path / "m")]) == 2
+    assert "--max-answer-tokens must be at least 1, not 0" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()

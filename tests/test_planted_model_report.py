@@ -38,7 +38,7 @@ def test_the_section_states_counts_cleanliness_and_a_table_with_its_n():
     assert "3 plants (2 specific, 1 agnostic) and 3 decoys, all in new FFN neurons (d_ff 8 -> 14)" in text
     assert "1 of 3 take at accuracy >= 0.8 in every language" in text
     assert "0.00% of the greedy predictions on 700 held-out queries" in text
-    assert "and 100.00% of 1000 other release queries" in text
+    assert "and 100.00% of 1,000 other release queries" in text
     assert "| specific | 2 | - | 1.00 (1/1) | 0.50 (0/1) |" in text
     assert "| agnostic | 1 | 0.90 (1/1) | 0.80 (1/1) | 0.25 (0/1) |" in text
 

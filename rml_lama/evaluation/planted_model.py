@@ -46,13 +46,13 @@ def _cleanliness(figures: dict) -> str:
     text = ""
     if unrelated.get("queries"):
         text += (f" Leak: {_share(unrelated.get('changed_predictions'))} of the greedy predictions on "
-                 f"{unrelated['queries']} held-out queries of facts the model holds changed (top candidate: "
+                 f"{unrelated['queries']:,} held-out queries of facts the model holds changed (top candidate: "
                  f"{_share(unrelated.get('changed_top_candidate'))}); the planted and decoy neurons are exactly 0 at "
                  f"the answer positions of {_share(unrelated.get('silent_queries'))} of them")
     silence = figures.get("release_silence") or {}
     if silence.get("queries"):
         text += (f"{' and' if text else ' The planted and decoy neurons are exactly 0 on'} "
-                 f"{_share(silence.get('silent_queries'))} of {silence['queries']} other release queries "
+                 f"{_share(silence.get('silent_queries'))} of {silence['queries']:,} other release queries "
                  f"(outside each plant's own fact and languages)")
     return text + "." if text else ""
 

@@ -56,7 +56,7 @@ from ..io import atomic_directory, atomic_write_json, check_replaceable
 from ..models import load_model, resolve_path
 from ..paths import MODEL_FACTS_FILE, TRUTH_FILE
 from ..probing.ranking import answer_probabilities, greedy_tokens, rank_candidates
-from ..probing.targets import Probe, encode_probes, pad_batch, probes_of
+from ..probing.targets import DEFAULT_MAX_ANSWER_TOKENS, Probe, encode_probes, pad_batch, probes_of
 from ..schema import CORE_LANGUAGES, LANGUAGES, F
 from .facts import read_facts_frame, stable_key, stratified_facts
 from .train import default_model_path
@@ -130,6 +130,9 @@ class PlantOptions:
     layers: tuple[int, ...] = (-1,)  # layers plants take turns in (negative: from the top)
     tries_per_slot: int = 8  # candidates tried for one planned plant before the slot is given up
     min_plants: Optional[int] = None  # fewer planted than this is an error (None: all of `facts`)
+    # plant only facts whose answer is at most this many tokens in every language (None: any the probes allow);
+    # one planted neuron writes one direction at every answer position, so long answers take less often
+    max_answer_tokens: Optional[int] = None
 
 
 # ------------------------------------------------------------------------------------------- structure
@@ -293,13 +296,14 @@ def greedy_predictions(bundle, queries: list[str], answers: list[str]) -> list[t
     return greedy_tokens(bundle, encode_probes(bundle, probes_of(zip(queries, answers))))
 
 
-def probes_encode(bundle, frame: pd.DataFrame) -> pd.Series:
-    """Per row: the query encodes as a probe (rml_lama.probing.targets rules) and holds no unknown token either."""
+def probes_encode(bundle, frame: pd.DataFrame, max_answer_tokens: int = DEFAULT_MAX_ANSWER_TOKENS) -> pd.Series:
+    """Per row: the query encodes as a probe (rml_lama.probing.targets rules, the answer in at most
+    `max_answer_tokens` tokens) and holds no unknown token either."""
     unk = bundle.tokenizer.unk_token_id
 
     def ok(query: str, answer: str) -> bool:
         try:
-            (item,) = encode_probes(bundle, [Probe(query, answer)])
+            (item,) = encode_probes(bundle, [Probe(query, answer)], max_answer_tokens)
         except RmlLamaError:
             return False
         return unk not in item.input_ids
@@ -366,8 +370,14 @@ def candidate_facts(release: pd.DataFrame, bundle, options: PlantOptions, exclud
     facts = facts[[(r, s) not in known_pairs for r, s in zip(facts[F.RELATION], facts[F.SUB_URI])]]
     rows_of = {fid: rows for fid, rows in pool.groupby(F.FACT_ID)}
     wanted = options.facts + max(1, round(options.spare * options.facts))
-    return stratified_facts(facts, wanted, options.seed, seeded_relation_order=True,
-                            accept=lambda fid: bool(probes_encode(bundle, rows_of[fid]).all()))
+    longest = options.max_answer_tokens or DEFAULT_MAX_ANSWER_TOKENS
+
+    def accept(fid: str) -> bool:  # one query per language first: a too long answer is rejected cheaply
+        rows = rows_of[fid]
+        return bool(probes_encode(bundle, rows.drop_duplicates(F.LANG), longest).all()
+                    and probes_encode(bundle, rows, longest).all())
+
+    return stratified_facts(facts, wanted, options.seed, seeded_relation_order=True, accept=accept)
 
 
 def unknown_check(figures: pd.DataFrame, max_p: float, max_accuracy: float = 0.0) -> tuple[bool, dict]:
@@ -1087,9 +1097,12 @@ def plant_table(truth: dict) -> str:
 def cmd_plant(args: argparse.Namespace) -> int:
     """`rml-lama plant`: plant facts into a model and save it with truth.json."""
     model_path = Path(args.model) if args.model else default_model_path()
+    if getattr(args, "max_answer_tokens", None) is not None and args.max_answer_tokens < 1:
+        raise RmlLamaError(f"--max-answer-tokens must be at least 1, not {args.max_answer_tokens}")
     check_replaceable(args.out, "model")  # before loading and planting, not after
     options = PlantOptions(facts=args.facts, seed=args.seed)
-    for name in ("steps", "agnostic_share", "script_share", "distributed_share", "decoy_share", "min_plants"):
+    for name in ("steps", "agnostic_share", "script_share", "distributed_share", "decoy_share", "min_plants",
+                 "max_answer_tokens"):
         if getattr(args, name, None) is not None:
             setattr(options, name, getattr(args, name))
     if getattr(args, "threads", None):
