@@ -147,8 +147,8 @@ def _add_plant(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-plants", type=int, default=None,
                    help="fail when fewer facts can be planted (default: --facts)")
     p.add_argument("--max-answer-tokens", type=int, default=None,
-                   help="plant only facts whose answer is at most this many tokens in every language (default: "
-                        "any; one neuron writes one direction at every answer position, so 1 takes most often)")
+                   help="plant only facts whose answer is at most this many tokens in every language (default 1: "
+                        "one neuron writes one direction at every answer position, so longer answers seldom take)")
     p.add_argument("--steps", type=int, default=None, help="Adam steps on each planted output column (default 120)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     p.add_argument("--seed", type=int, default=0, help=SEED_HELP)

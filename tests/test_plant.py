@@ -181,6 +181,7 @@ def test_gated_ffn_is_plantable_and_silent():
     base, bundle, release, result = _plant("llama", hidden=128, facts=1, agnostic_share=0.0, script_share=0.0,
                                            distributed_share=0.0, decoy_share=0.0, spare=12.0,
                                            tries_per_slot=30, unknown_max_accuracy=0.5, unknown_max_p=1.0,
+                                           max_answer_tokens=None,  # no answer is one token to this tokenizer
                                            seed=4)  # seeds 1-3: no fact of this tiny model is readable
     (entry,) = result.truth["plants"]
     (lang,) = entry["langs"]
@@ -365,7 +366,9 @@ def test_max_answer_tokens_keeps_only_facts_whose_answer_is_that_short_in_every_
         return max(len(item.answer_ids) for item in
                    encode_probes(bundle, [Probe(q, a) for q, a in zip(rows[F.QUERY], rows[F.OBJ_LABEL])]))
 
-    everything = candidate_facts(release, bundle, PlantOptions(facts=3, spare=10.0), set())
+    everything = candidate_facts(release, bundle, PlantOptions(facts=3, spare=10.0, max_answer_tokens=None), set())
+    assert candidate_facts(release, bundle, PlantOptions(facts=3, spare=10.0), set()) == \
+        [f for f in everything if longest(f) == 1]  # the default: one-token answers
     short = candidate_facts(release, bundle, PlantOptions(facts=3, spare=10.0, max_answer_tokens=2), set())
     # the tiny release's answers are 1, 3 or 5 tokens long: the limit drops exactly the longer ones, in order
     assert sorted({longest(f) for f in everything}) == [1, 3, 5]
