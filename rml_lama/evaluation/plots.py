@@ -97,29 +97,48 @@ def _interval(ci: Optional[dict]) -> tuple[float, float, float]:
     return ci["mean"], ci["mean"] - ci["low"], ci["high"] - ci["mean"]
 
 
-def plot_effect_vs_k(summary: dict, path: Path) -> None:
-    """Suppression (change of mean per-token log-probability) against the budget k, one line per localizer
-    with 95% intervals, the oracle's curve on top: held-out rephrasings (left), held-out languages (right)."""
-    plt = _pyplot()
+def _effect_panels(summary: dict) -> list[tuple[str, str, dict]]:
+    """(title, y label, {k: {localizer: interval}}) of each panel with data: suppression on held-out rephrasings,
+    on held-out languages (only when some were held out), recall@k of the planted neurons (planted runs)."""
     budgets = summary.get("budgets", {})
-    ks = sorted(budgets, key=int)
-    names = sorted({name for k in ks for name in budgets[k]}, key=lambda n: (n != "oracle", n))
-    panels = [("suppress_own", "held-out rephrasings (per-language sets)"),
-              ("holdout_suppress", "held-out languages (agnostic sets)")]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), squeeze=False)
-    for ax, (metric, title) in zip(axes[0], panels):
+    panels = []
+    for metric, title in (("suppress_own", "held-out rephrasings (per-language sets)"),
+                          ("holdout_suppress", "held-out languages (agnostic sets)")):
+        series = {k: {name: entry.get(metric) for name, entry in budgets[k].items()} for k in budgets}
+        if any((ci or {}).get("n") for row in series.values() for ci in row.values()):
+            panels.append((title, "change of mean log P(gold) per token", series))
+    planted = summary.get("planted", {}).get("budgets", {})
+    if planted:
+        series = {k: {name: entry.get("recall") for name, entry in planted[k]["localizers"].items()}
+                  for k in planted}
+        panels.append(("planted neurons found (recall@k)", "recall@k of the planted neurons", series))
+    return panels
+
+
+def plot_effect_vs_k(summary: dict, path: Path) -> None:
+    """Against the budget k, one line per localizer with 95% intervals, the oracle's in black: suppression
+    (change of mean per-token log-probability) on held-out rephrasings, on held-out languages where some were
+    held out, and on a planted model the share of planted neurons found."""
+    plt = _pyplot()
+    panels = _effect_panels(summary)
+    if not panels:
+        return
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.8), squeeze=False)
+    for ax, (title, label, series) in zip(axes[0], panels):
+        ks = sorted(series, key=int)
+        names = sorted({name for k in ks for name in series[k]}, key=lambda n: (n != "oracle", n))
         n = 0
         for name in names:
-            points = [_interval(budgets[k].get(name, {}).get(metric)) for k in ks]
-            n = max([n] + [budgets[k].get(name, {}).get(metric, {}).get("n", 0) for k in ks])
+            points = [_interval(series[k].get(name)) for k in ks]
+            n = max([n] + [(series[k].get(name) or {}).get("n", 0) for k in ks])
             style = {"color": "black", "linewidth": 2.2, "zorder": 5} if name == "oracle" else {}
             ax.errorbar(range(len(ks)), [p[0] for p in points], yerr=[[p[1] for p in points], [p[2] for p in points]],
                         marker="o", markersize=3, capsize=2, label=name, **style)
         ax.axhline(0, color="grey", linewidth=0.6)
         ax.set_xticks(range(len(ks)), [str(k) for k in ks])
         ax.set_xlabel("neurons per language (k)")
+        ax.set_ylabel(label)
         ax.set_title(f"{title}, n={n} facts", fontsize=9)
-    axes[0][0].set_ylabel("change of mean log P(gold) per token")
     axes[0][0].legend(fontsize=7)
     fig.tight_layout()
     _save(fig, path)
