@@ -137,6 +137,28 @@ def test_specific_plant_takes_in_its_language_and_nowhere_else(planted):
             assert e["p_after"] == pytest.approx(e["p_before"], rel=1e-4)
 
 
+def test_every_column_is_scaled_down_to_the_least_that_still_takes(planted):
+    from rml_lama.testbeds.plant import _projections, _weakest_accuracy, relation_candidates
+
+    _, bundle, release, result = planted
+    candidates = relation_candidates(release, set(), PlantOptions().candidates_per_relation, 0)
+    out_proj = _projections(bundle, 1)[2]
+    for entry in result.truth["plants"]:
+        writing = entry["writing"]
+        # the tiny model's plants take at an eighth of the optimised column, about the layer's median column norm
+        assert entry["complete"] and writing["scale"] == 0.125
+        assert all(0.1 < size < 1.5 for size in writing["column_x_median"])
+        rows = _queries(release, entry["fact_id"], entry["langs"])
+        neurons = [index for _, index in entry["neurons"]]
+        written = out_proj.weight[:, neurons].detach().clone()
+        with torch.no_grad():  # half of it no longer takes: the search found the least
+            out_proj.weight[:, neurons] = written / 2
+        halved = _weakest_accuracy(bundle, rows, candidates)
+        with torch.no_grad():
+            out_proj.weight[:, neurons] = written
+        assert halved < 0.8 <= _weakest_accuracy(bundle, rows, candidates)
+
+
 def test_decoys_fire_with_the_plant_but_write_nothing(planted):
     _, bundle, release, result = planted
     entries = [p for p in result.truth["plants"] if p["decoys"]]
@@ -172,7 +194,8 @@ def test_attribution_ranks_the_planted_neuron_above_its_decoy(planted):
         row = attributions[0].layers.index(layer)
         order = torch.argsort(total.flatten(), descending=True).tolist()
         planted_rank, decoy_rank = order.index(row * total.shape[1] + index), order.index(row * total.shape[1] + decoy)
-        assert planted_rank <= 1 and decoy_rank > 10, entry["fact_id"]  # top 2 of all (tiny random model)
+        # top 6 of 114 with a column scaled down to about the layer's median size (tiny random model)
+        assert planted_rank <= 5 and decoy_rank > 10, entry["fact_id"]
 
 
 def test_gated_ffn_is_plantable_and_silent():

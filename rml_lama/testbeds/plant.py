@@ -790,7 +790,7 @@ class _Planted:
     spec: PlantSpec
     firing: dict  # the reading side's figures (set_reading_side, _read_fact)
     losses: list  # the writing loss per step, over every round
-    alone: dict  # distributed plants: each neuron's accuracy alone (_weakest_sufficient)
+    alone: dict  # distributed plants: each neuron's accuracy alone (_accuracy_alone)
     writing: dict  # the column bound used and the rounds (_write_fact)
 
 
@@ -879,8 +879,11 @@ def _fill_slots(bundle, base, specs: list[PlantSpec], pool: Sequence[str], pool_
             spec.fact_id = fact_id
             planted_rows = fact_rows[fact_rows[F.LANG].isin(spec.langs)]
             losses, writing = _write_fact(bundle, spec, planted_rows, candidates, options)
-            alone = _weakest_sufficient(bundle, spec, planted_rows, candidates, options) \
-                if spec.kind == DISTRIBUTED else {}
+            writing["scale"] = round(_least_sufficient_scale(bundle, spec, planted_rows, candidates, options), 4)
+            writing["column_x_median"] = _column_size(bundle, base, spec)
+            alone = ({"scale": writing["scale"],
+                      "accuracy_alone_min_lang": _accuracy_alone(bundle, spec, planted_rows, candidates)}
+                     if spec.kind == DISTRIBUTED else {})
             found.records.append(_Planted(spec, firing, losses, alone, writing))
             break
         else:  # the slot stays empty; candidates it could not read stay available to other kinds
@@ -1020,39 +1023,53 @@ def silence_neurons(bundle, layer: int, neurons: list[int]) -> None:
                 up.weight[index] = 0.0
 
 
-def _weakest_sufficient(bundle, spec: PlantSpec, own: pd.DataFrame, candidates: dict, options: PlantOptions) -> dict:
-    """Scale a distributed plant's columns down to the least (of a halving search) that still makes the fact
-    take, so that no neuron suffices alone; return each neuron's accuracy alone (others' columns zeroed)."""
+def _least_sufficient_scale(bundle, spec: PlantSpec, own: pd.DataFrame, candidates: dict,
+                            options: PlantOptions) -> float:
+    """Scale the plant's column(s) down to the least (of a 5-step halving search) that still makes the fact take
+    in its weakest language, and return that factor (1.0 when it does not take at full size): a column no larger
+    than the fact needs, nearer the layer's own column sizes, and for a distributed plant shares none of which
+    suffices alone."""
     import torch
 
     _, _, out_proj = _projections(bundle, spec.layer)
     full = out_proj.weight[:, spec.neurons].detach().clone()
-
-    def accuracy() -> float:
-        return _weakest_accuracy(bundle, own, candidates)
-
     low, high = 0.0, 1.0
-    if accuracy() >= options.take_accuracy:
+    if _weakest_accuracy(bundle, own, candidates) >= options.take_accuracy:
         for _ in range(5):
             middle = (low + high) / 2
             with torch.no_grad():
                 out_proj.weight[:, spec.neurons] = full * middle
-            if accuracy() >= options.take_accuracy:
+            if _weakest_accuracy(bundle, own, candidates) >= options.take_accuracy:
                 high = middle
             else:
                 low = middle
     with torch.no_grad():
         out_proj.weight[:, spec.neurons] = full * high
-    scaled = out_proj.weight[:, spec.neurons].detach().clone()
+    return high
+
+
+def _accuracy_alone(bundle, spec: PlantSpec, own: pd.DataFrame, candidates: dict) -> dict:
+    """A distributed plant's neurons one at a time (the others' columns zeroed): the weakest language's accuracy."""
+    import torch
+
+    _, _, out_proj = _projections(bundle, spec.layer)
+    written = out_proj.weight[:, spec.neurons].detach().clone()
     alone = {}
     for j, index in enumerate(spec.neurons):
         with torch.no_grad():
             out_proj.weight[:, spec.neurons] = 0.0
-            out_proj.weight[:, index] = scaled[:, j]
-        alone[str(index)] = round(accuracy(), 4)
+            out_proj.weight[:, index] = written[:, j]
+        alone[str(index)] = round(_weakest_accuracy(bundle, own, candidates), 4)
     with torch.no_grad():
-        out_proj.weight[:, spec.neurons] = scaled
-    return {"scale": round(high, 4), "accuracy_alone_min_lang": alone}
+        out_proj.weight[:, spec.neurons] = written
+    return alone
+
+
+def _column_size(bundle, base, spec: PlantSpec) -> list[float]:
+    """Each planted column's norm as a multiple of the median column norm of the layer before planting."""
+    median = float(_projections(base, spec.layer)[2].weight.detach().float().norm(dim=0).median())
+    columns = _projections(bundle, spec.layer)[2].weight.detach().float()[:, spec.neurons]
+    return [round(float(norm) / median, 3) for norm in columns.norm(dim=0)]
 
 
 def summarise(plants: list[dict], options: PlantOptions) -> dict:
