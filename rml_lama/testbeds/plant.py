@@ -28,12 +28,15 @@ biased BERT-style FFN (BERT, RoBERTa, XLM-R) and on gated FFNs (Llama, Mistral, 
 - **Writing side, bounded**: only the plant's output column(s) are optimised (Adam) to raise the gold answer
   on the fact's queries in its languages, with the column's norm bounded by `column_bound` x the layer's
   median column norm, a bound that doubles (up to `write_rounds` rounds) until the plant takes in all its
-  languages. Where the neuron is exactly zero the column changes nothing.
+  languages. Where the neuron is exactly zero the column changes nothing. A plant that takes then has its
+  column(s) scaled down to the least that still takes (`writing.scale`), no larger than its fact needs.
+- **One-token answers** by default (`max_answer_tokens`): a neuron writes one direction at every answer
+  position, so the positions of a longer answer all get the same push and seldom take.
 
 Kinds (`truth.json` `kind`): `agnostic` (all languages), `script` (one script group: Latin en fr fi hu, or CJK
 ja ko zh), `specific` (one language), `distributed` (2-4 neurons with identical reading sides sharing one
-column in seeded proportions, scaled down to the least that makes the fact take, so that no single neuron
-suffices: each neuron's accuracy alone is recorded; one language each), and `decoys`: extra neurons attached to some plants that
+column in seeded proportions; scaled down like every plant, no single neuron suffices: each neuron's
+accuracy alone is recorded; one language each), and `decoys`: extra neurons attached to some plants that
 fire on the fact's queries as strongly as the plant but write nothing (zero column), so a localizer that
 follows activations rather than effects is caught. A plant "takes" in a language when its accuracy there
 is at least `take_accuracy`; plants that do not take everywhere are kept and reported as partial.
