@@ -142,8 +142,8 @@ def test_every_column_is_scaled_down_to_the_least_that_still_takes(planted):
 
     _, bundle, release, result = planted
     candidates = relation_candidates(release, set(), PlantOptions().candidates_per_relation, 0)
-    out_proj = _projections(bundle, 1)[2]
     for entry in result.truth["plants"]:
+        out_proj = _projections(bundle, entry["neurons"][0][0])[2]
         writing = entry["writing"]
         # the tiny model's plants take at an eighth of the optimised column, about the layer's median column norm
         assert entry["complete"] and writing["scale"] == 0.125

@@ -270,9 +270,9 @@ def _planted_model(config: dict) -> Optional[dict]:
     """The planted model's figures from the truth.json the run was evaluated against, None when it cannot be
     read any more (the run folder outlived the model)."""
     path = config.get("planted")
-    if not path or not Path(path).is_file():
+    if not path:
         return None
-    try:
+    try:  # a missing or unreadable file is an InputError of read_truth
         return planted_model_figures(read_truth(Path(path)))
     except InputError:
         return None
